@@ -1,0 +1,116 @@
+"""Exact euro amounts: parsing what people type, formatting the way the annex prints.
+
+Money is ``Decimal`` everywhere; nothing here goes through ``float`` arithmetic.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+ZERO = Decimal(0)
+CENT = Decimal("0.01")
+MAX_DIGITS = 12  # a trillion euros: far above any programme, far below Decimal's precision
+
+# Spaces people use as thousands separators: plain, no-break (U+00A0), narrow no-break (U+202F),
+# thin (U+2009); zero-width characters are dropped outright.
+_GROUP_SPACES = "\u0020\u00a0\u202f\u2009\u2007"
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None)
+_CURRENCY = re.compile(r"(€|eur(?:os?)?)\s*$|^\s*(€)", re.IGNORECASE)
+# French decimal comma with optional space grouping: "4 500,00", "50950", "14 985".
+_FRENCH = re.compile(r"^\d{1,3}(?:[ ]\d{3})+(?:,\d+)?$|^\d+(?:,\d+)?$")
+# A plain decimal point is accepted only without grouping: "4500.5" (but never "1,234.56").
+_DOT = re.compile(r"^\d+\.\d+$")
+
+
+class AmountError(ValueError):
+    """Why a text could not be read as an amount (the message is French)."""
+
+
+def parse_amount(value: object) -> Decimal | None:
+    """Read one amount cell. ``None`` for blank; ``AmountError`` with a French reason otherwise.
+
+    Accepts numbers and French texts ("14 985 €", "4 500,00", "50950", U+00A0/U+202F groups).
+    Refuses what could be read two ways ("1,234.56", "1.234"), more than two decimals,
+    negative amounts and anything that is not a number.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise AmountError("une valeur VRAI/FAUX n'est pas un montant")
+    if isinstance(value, int):
+        amount = Decimal(value)
+    elif isinstance(value, float):
+        # The cell held a binary double: take its shortest decimal spelling, as Excel shows it.
+        amount = Decimal(repr(value))
+    elif isinstance(value, Decimal):
+        amount = value
+    elif isinstance(value, str):
+        amount_or_none = _parse_text(value)
+        if amount_or_none is None:
+            return None
+        amount = amount_or_none
+    else:
+        raise AmountError(f"une valeur de type {type(value).__name__} n'est pas un montant")
+    if not amount.is_finite():
+        raise AmountError("ce n'est pas un nombre")
+    if amount < 0:
+        raise AmountError("un montant ne peut pas être négatif")
+    if amount.adjusted() >= MAX_DIGITS:
+        raise AmountError("ce montant est trop grand (plus de mille milliards d'euros)")
+    if not is_whole_cents(amount):
+        raise AmountError("un montant a au plus deux décimales (les centimes)")
+    return amount + ZERO  # normalises -0
+
+
+def _parse_text(text: str) -> Decimal | None:
+    cleaned = text.translate(_ZERO_WIDTH).strip()
+    if not cleaned:
+        return None
+    cleaned = _CURRENCY.sub("", cleaned).strip()
+    if cleaned.startswith("-") or cleaned.startswith("\u2212"):
+        raise AmountError("un montant ne peut pas être négatif")
+    cleaned = cleaned.lstrip("+").strip()
+    for space in _GROUP_SPACES:
+        cleaned = cleaned.replace(space, " ")
+    cleaned = re.sub(" +", " ", cleaned)
+    if _FRENCH.match(cleaned):
+        number = cleaned.replace(" ", "").replace(",", ".")
+    elif _DOT.match(cleaned) and not re.match(r"^\d{1,3}\.\d{3}$", cleaned):
+        number = cleaned
+    elif re.match(r"^\d{1,3}\.\d{3}$", cleaned) or ("," in cleaned and "." in cleaned):
+        raise AmountError(
+            "écriture ambiguë : séparez les milliers par une espace et les centimes par une "
+            "virgule, par exemple 4 500,00"
+        )
+    else:
+        raise AmountError("ce texte n'est pas un montant en euros")
+    try:
+        return Decimal(number)
+    except InvalidOperation as exc:  # pragma: no cover - the regexes admit only digits
+        raise AmountError("ce texte n'est pas un montant en euros") from exc
+
+
+def format_euros(amount: Decimal, *, cents: bool | None = None) -> str:
+    """``Decimal("50950")`` -> ``"50 950 €"``; cents shown only when there are some.
+
+    Groups and the space before € are no-break spaces (U+00A0), so a line never breaks inside
+    an amount and every font has the character.
+    """
+    show_cents = amount != amount.to_integral_value() if cents is None else cents
+    quantized = amount.quantize(CENT) if show_cents else amount.quantize(Decimal(1))
+    sign = "-" if quantized < 0 else ""
+    integer, _, fraction = f"{abs(quantized):f}".partition(".")
+    groups = []
+    while len(integer) > 3:
+        groups.insert(0, integer[-3:])
+        integer = integer[:-3]
+    groups.insert(0, integer)
+    text = "\u00a0".join(groups)
+    if show_cents:
+        text += "," + fraction
+    return f"{sign}{text}\u00a0€"
+
+
+def is_whole_cents(amount: Decimal) -> bool:
+    return amount == amount.quantize(CENT)

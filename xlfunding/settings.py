@@ -1,0 +1,255 @@
+"""Programme settings: the TOML file that says the year, the axes, the sponsors and the funders.
+
+Another city writes its own file; nothing about Libercourt is in the code. ``load_settings``
+checks the whole file and reports every mistake at once, naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import tomllib
+from dataclasses import dataclass
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from xlfunding.errors import SettingsError
+
+DEFAULT_SETTINGS_NAME = "libercourt-2025.toml"
+# The template's own column headers, which a funder's label must not repeat.
+RESERVED_HEADERS = (
+    "Axe du contrat de ville", "Intitulé de l'action", "Description", "Porteur",
+    "Coût total (€)", "Écart (€)",
+)
+
+
+@dataclass(frozen=True)
+class Funder:
+    code: str  # the name printed in the annex ("ANCT") and the template's column key
+    label: str  # the template's column header
+    group: str  # the summary group it counts under ("TFPB")
+    max_share: Decimal | None = None  # percent of an action's cost above which we warn
+
+
+@dataclass(frozen=True)
+class Deliberation:
+    acte: str
+    teletransmission: dt.date | None
+    reception: dt.date | None
+
+
+@dataclass(frozen=True)
+class Settings:
+    year: int
+    commune: str
+    qpv: str
+    title: str
+    annex_label: str
+    contact: str
+    deadline: str
+    axes: tuple[str, ...]
+    sponsors: tuple[str, ...]
+    funders: tuple[Funder, ...]
+    groups: tuple[str, ...]
+    deliberations: tuple[Deliberation, ...] = ()
+    path: Path | None = None
+
+    @property
+    def funder_codes(self) -> tuple[str, ...]:
+        return tuple(f.code for f in self.funders)
+
+    def funder(self, code: str) -> Funder:
+        for funder in self.funders:
+            if funder.code == code:
+                return funder
+        raise KeyError(code)
+
+    def group_members(self, group: str) -> tuple[str, ...]:
+        return tuple(f.code for f in self.funders if f.group == group)
+
+    @property
+    def fingerprint(self) -> str:
+        """What a returned template must match: everything that shapes the template."""
+        canonical = {
+            "year": self.year,
+            "commune": self.commune,
+            "qpv": self.qpv,
+            "axes": self.axes,
+            "sponsors": self.sponsors,
+            "funders": [(f.code, f.group) for f in self.funders],
+            "groups": self.groups,
+        }
+        blob = json.dumps(canonical, ensure_ascii=False, sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+    @property
+    def programme_id(self) -> str:
+        return f"{self.commune} / {self.qpv}"
+
+
+def default_settings_path() -> Path:
+    return Path(str(resources.files("xlfunding") / "data" / DEFAULT_SETTINGS_NAME))
+
+
+def load_settings(path: Path | str | None = None) -> Settings:
+    """Load and check a settings file (the bundled Libercourt 2025 one by default)."""
+    path = Path(path) if path is not None else default_settings_path()
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError as exc:
+        raise SettingsError(path, "fichier introuvable") from exc
+    except IsADirectoryError as exc:
+        raise SettingsError(path, "c'est un dossier, pas un fichier") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(path, f"ce n'est pas du TOML valide ({exc})") from exc
+    except UnicodeDecodeError as exc:
+        raise SettingsError(path, "le fichier doit être en UTF-8") from exc
+    return settings_from_dict(data, path)
+
+
+class _Checker:
+    """Collects every mistake of a settings file, each as "key : message"."""
+
+    def __init__(self) -> None:
+        self.mistakes: list[str] = []
+
+    def fail(self, key: str, message: str) -> None:
+        self.mistakes.append(f"« {key} » : {message}")
+
+    def text(self, table: dict[str, Any], key: str, where: str, default: str | None = None) -> str:
+        value = table.get(key, default)
+        if value is None:
+            self.fail(f"{where}{key}", "valeur obligatoire manquante")
+            return ""
+        if not isinstance(value, str) or not value.strip():
+            self.fail(f"{where}{key}", f"doit être un texte non vide (trouvé : {value!r})")
+            return ""
+        return value.strip()
+
+    def texts(self, table: dict[str, Any], key: str) -> tuple[str, ...]:
+        value = table.get(key)
+        if not isinstance(value, list) or not value:
+            self.fail(key, "doit être une liste non vide de textes")
+            return ()
+        items = []
+        for index, item in enumerate(value):
+            if not isinstance(item, str) or not item.strip():
+                self.fail(f"{key}[{index + 1}]", f"doit être un texte non vide (trouvé : {item!r})")
+            else:
+                items.append(item.strip())
+        seen: set[str] = set()
+        for item in items:
+            if item.casefold() in seen:
+                self.fail(key, f"« {item} » est en double")
+            seen.add(item.casefold())
+        return tuple(items)
+
+
+def settings_from_dict(data: dict[str, Any], path: Path | None = None) -> Settings:
+    check = _Checker()
+    programme = data.get("programme")
+    if not isinstance(programme, dict):
+        check.fail("programme", "table [programme] manquante")
+        programme = {}
+    year = programme.get("year")
+    if not isinstance(year, int) or isinstance(year, bool) or not 2000 <= year <= 2100:
+        check.fail("programme.year", f"doit être une année, par exemple 2025 (trouvé : {year!r})")
+        year = 0
+    where = "programme."
+    commune = check.text(programme, "commune", where)
+    qpv = check.text(programme, "qpv", where)
+    title = check.text(programme, "title", where)
+    annex_label = check.text(programme, "annex_label", where, default="Annexe")
+    contact = check.text(programme, "contact", where, default="le service politique de la ville")
+    deadline = check.text(programme, "deadline", where, default="la date indiquée par la ville")
+    axes = check.texts(data, "axes")
+    sponsors = check.texts(data, "sponsors")
+    groups = check.texts(data, "groups")
+    funders = _funders(data.get("funders"), groups, check)
+    used = {f.group for f in funders}
+    for group in groups:
+        if group not in used:
+            check.fail("groups", f"le groupe « {group} » n'a aucun financeur")
+    deliberations = _deliberations(data.get("deliberations", []), check)
+    known = {"programme", "axes", "sponsors", "groups", "funders", "deliberations"}
+    for key in sorted(set(data) - known):
+        check.fail(key, "clé inconnue (attendu : " + ", ".join(sorted(known)) + ")")
+    if check.mistakes:
+        raise SettingsError(path, "\n  - " + "\n  - ".join(check.mistakes))
+    return Settings(
+        year=year,
+        commune=commune,
+        qpv=qpv,
+        title=title,
+        annex_label=annex_label,
+        contact=contact,
+        deadline=deadline,
+        axes=axes,
+        sponsors=sponsors,
+        funders=funders,
+        groups=groups,
+        deliberations=deliberations,
+        path=path,
+    )
+
+
+def _funders(value: object, groups: tuple[str, ...], check: _Checker) -> tuple[Funder, ...]:
+    if not isinstance(value, list) or not value:
+        check.fail("funders", "doit contenir au moins un [[funders]]")
+        return ()
+    funders: list[Funder] = []
+    codes: set[str] = set()
+    labels: set[str] = {h.casefold() for h in RESERVED_HEADERS}
+    for index, table in enumerate(value, start=1):
+        where = f"funders[{index}]."
+        if not isinstance(table, dict):
+            check.fail(f"funders[{index}]", "doit être une table [[funders]]")
+            continue
+        code = check.text(table, "code", where)
+        label = check.text(table, "label", where, default=code or "?")
+        group = check.text(table, "group", where)
+        if group and group not in groups:
+            check.fail(f"{where}group", f"le groupe « {group} » n'est pas dans « groups »")
+        if code and code.casefold() in codes:
+            check.fail(f"{where}code", f"le financeur « {code} » est en double")
+        codes.add(code.casefold())
+        if label.casefold() in labels:
+            check.fail(f"{where}label", f"l'en-tête « {label} » est déjà pris par une autre colonne")
+        labels.add(label.casefold())
+        cap = table.get("max_share")
+        max_share = None
+        if cap is not None:
+            if isinstance(cap, bool) or not isinstance(cap, int | float) or not 0 < cap <= 100:
+                check.fail(f"{where}max_share", f"doit être un pourcentage de 1 à 100 (trouvé : {cap!r})")
+            else:
+                max_share = Decimal(str(cap))
+        for key in sorted(set(table) - {"code", "label", "group", "max_share"}):
+            check.fail(f"{where}{key}", "clé inconnue (attendu : code, label, group, max_share)")
+        funders.append(Funder(code=code, label=label, group=group, max_share=max_share))
+    return tuple(funders)
+
+
+def _deliberations(value: object, check: _Checker) -> tuple[Deliberation, ...]:
+    if not isinstance(value, list):
+        check.fail("deliberations", "doit être une liste de [[deliberations]]")
+        return ()
+    result = []
+    for index, table in enumerate(value, start=1):
+        where = f"deliberations[{index}]."
+        if not isinstance(table, dict):
+            check.fail(f"deliberations[{index}]", "doit être une table [[deliberations]]")
+            continue
+        acte = check.text(table, "acte", where)
+        dates = []
+        for key in ("teletransmission", "reception"):
+            date = table.get(key)
+            if date is not None and not isinstance(date, dt.date):
+                check.fail(f"{where}{key}", f"doit être une date AAAA-MM-JJ (trouvé : {date!r})")
+                date = None
+            dates.append(date)
+        result.append(Deliberation(acte, dates[0], dates[1]))
+    return tuple(result)
