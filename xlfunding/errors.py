@@ -19,11 +19,15 @@ class XlfundingError(Exception):
         super().__init__(self.message)
 
     @property
-    def message(self) -> str:
+    def text(self) -> str:
+        """The French sentence without the file name."""
         text = (self.__doc__ or "").strip()
-        if self.detail:
-            text = f"{text.rstrip('.')} : {self.detail}"
-        return f"{self.path} : {text}" if self.path is not None else text
+        return f"{text.rstrip('.')} : {self.detail}" if self.detail else text
+
+    @property
+    def message(self) -> str:
+        """The French sentence, naming the file."""
+        return f"{self.path} : {self.text}" if self.path is not None else self.text
 
 
 class SettingsError(XlfundingError, ValueError):

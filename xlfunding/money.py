@@ -28,11 +28,12 @@ class AmountError(ValueError):
 
 
 def parse_amount(value: object) -> Decimal | None:
-    """Read one amount cell. ``None`` for blank; ``AmountError`` with a French reason otherwise.
+    """Read one amount cell's value: ``None`` when blank, else an exact ``Decimal``.
 
-    Accepts numbers and French texts ("14 985 €", "4 500,00", "50950", U+00A0/U+202F groups).
-    Refuses what could be read two ways ("1,234.56", "1.234"), more than two decimals,
-    negative amounts and anything that is not a number.
+    Accepts numbers and French texts ("14 985 €", "4 500,00", "50950", U+00A0/U+202F groups,
+    a leading minus). Raises ``AmountError`` (French reason) for text that could be read two
+    ways ("1,234.56", "1.234") or is not a number. Whether the amount is allowed (positive,
+    cents) is the schema's business, not the parser's.
     """
     if value is None:
         return None
@@ -41,25 +42,21 @@ def parse_amount(value: object) -> Decimal | None:
     if isinstance(value, int):
         amount = Decimal(value)
     elif isinstance(value, float):
-        # The cell held a binary double: take its shortest decimal spelling, as Excel shows it.
+        # A binary double: take its shortest decimal spelling, as Excel shows it.
         amount = Decimal(repr(value))
     elif isinstance(value, Decimal):
         amount = value
     elif isinstance(value, str):
-        amount_or_none = _parse_text(value)
-        if amount_or_none is None:
+        parsed = _parse_text(value)
+        if parsed is None:
             return None
-        amount = amount_or_none
+        amount = parsed
     else:
         raise AmountError(f"une valeur de type {type(value).__name__} n'est pas un montant")
     if not amount.is_finite():
         raise AmountError("ce n'est pas un nombre")
-    if amount < 0:
-        raise AmountError("un montant ne peut pas être négatif")
     if amount.adjusted() >= MAX_DIGITS:
-        raise AmountError("ce montant est trop grand (plus de mille milliards d'euros)")
-    if not is_whole_cents(amount):
-        raise AmountError("un montant a au plus deux décimales (les centimes)")
+        raise AmountError("ce montant est trop grand (mille milliards d'euros ou plus)")
     return amount + ZERO  # normalises -0
 
 
@@ -68,9 +65,11 @@ def _parse_text(text: str) -> Decimal | None:
     if not cleaned:
         return None
     cleaned = _CURRENCY.sub("", cleaned).strip()
-    if cleaned.startswith("-") or cleaned.startswith("\u2212"):
-        raise AmountError("un montant ne peut pas être négatif")
-    cleaned = cleaned.lstrip("+").strip()
+    sign = ""
+    if cleaned[:1] in ("-", "\u2212"):
+        sign, cleaned = "-", cleaned[1:].strip()
+    elif cleaned[:1] == "+":
+        cleaned = cleaned[1:].strip()
     for space in _GROUP_SPACES:
         cleaned = cleaned.replace(space, " ")
     cleaned = re.sub(" +", " ", cleaned)
@@ -86,7 +85,7 @@ def _parse_text(text: str) -> Decimal | None:
     else:
         raise AmountError("ce texte n'est pas un montant en euros")
     try:
-        return Decimal(number)
+        return Decimal(sign + number)
     except InvalidOperation as exc:  # pragma: no cover - the regexes admit only digits
         raise AmountError("ce texte n'est pas un montant en euros") from exc
 

@@ -1,0 +1,3 @@
+from xlfunding.cli import main
+
+main()

@@ -1,0 +1,123 @@
+"""Command line: each command parses, calls one library function, renders, and exits.
+
+Exit codes: 0 done (warnings allowed), 1 the data has errors (or the run is incomplete),
+2 misuse or a file that cannot be read or written.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from xlfunding.cli_french import FrenchCommand, FrenchGroup
+from xlfunding.errors import UnreadableFile, XlfundingError
+
+app = typer.Typer(
+    cls=FrenchGroup,
+    help="xlfunding : programmation politique de la ville — modèle Excel des porteurs, "
+    "contrôle des retours, annexe du conseil municipal et consolidation mensuelle.",
+    add_completion=False,
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+SettingsOption = Annotated[Path | None, typer.Option(
+    "--settings", "-s", help="Fichier de paramètres TOML (défaut : Libercourt 2025 fourni).",
+    dir_okay=False)]
+ForceOption = Annotated[bool, typer.Option("--force", help="Remplacer un fichier existant.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Rapport JSON sur la sortie standard.")]
+
+
+def _settings(path: Path | None):  # type: ignore[no-untyped-def]
+    from xlfunding.settings import load_settings
+
+    return load_settings(path)
+
+
+def _say(text: str) -> None:
+    typer.echo(text, err=True)
+
+
+@app.command(cls=FrenchCommand)
+def template(
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Classeur à écrire.",
+                                                dir_okay=False)] = None,
+    sponsor: Annotated[str | None, typer.Option(
+        "--sponsor", help="Pré-remplir et verrouiller le modèle pour ce porteur.")] = None,
+    all_sponsors: Annotated[Path | None, typer.Option(
+        "--all-sponsors", help="Écrire un modèle par porteur dans ce dossier.",
+        file_okay=False)] = None,
+    settings: SettingsOption = None,
+    force: ForceOption = False,
+) -> None:
+    """Écrit le modèle Excel à envoyer aux porteurs.
+
+    Exemple : xlfunding template -o modele-2025.xlsx
+    """
+    from xlfunding.template import write_all_sponsors, write_template
+
+    chosen = _settings(settings)
+    if (output is None) == (all_sponsors is None):
+        raise typer.BadParameter("donnez soit -o FICHIER, soit --all-sponsors DOSSIER")
+    if all_sponsors is not None:
+        for path in write_all_sponsors(chosen, all_sponsors, force=force):
+            _say(f"✓ {path}")
+        return
+    if sponsor is not None and sponsor not in chosen.sponsors:
+        raise typer.BadParameter(f"porteur inconnu « {sponsor} » (connus : "
+                                 f"{', '.join(chosen.sponsors)})", param_hint="--sponsor")
+    assert output is not None
+    write_template(chosen, output, sponsor=sponsor, force=force)
+    _say(f"✓ {output}")
+
+
+@app.command(cls=FrenchCommand)
+def validate(
+    files: Annotated[list[Path], typer.Argument(help="Modèles remplis à vérifier.")],
+    settings: SettingsOption = None,
+    json_out: JsonOption = False,
+    corrections: Annotated[Path | None, typer.Option(
+        "--corrections", help="Écrire une copie du classeur avec les cellules à corriger "
+        "surlignées et un onglet « À corriger » (un seul fichier vérifié).",
+        dir_okay=False)] = None,
+    force: ForceOption = False,
+) -> None:
+    """Vérifie des modèles remplis et signale chaque problème à sa cellule.
+
+    Code de sortie : 0 valide (avertissements permis), 1 erreurs, 2 fichier illisible.
+    Exemple : xlfunding validate retour-ccas.xlsx --corrections a-corriger.xlsx
+    """
+    from xlfunding.render import report_text, write_json
+    from xlfunding.validate import validate_files
+
+    if corrections is not None and len(files) != 1:
+        raise typer.BadParameter("--corrections ne s'utilise qu'avec un seul fichier")
+    report = validate_files(files, _settings(settings))
+    if len(files) == 1 and report.unreadable and not json_out:
+        _say(f"✗ {files[0]} : {report.problems[0].message}")
+        raise typer.Exit(2)
+    if json_out:
+        write_json(report.to_dict(), sys.stdout)
+    else:
+        typer.echo(report_text(report))
+    if corrections is not None and not report.unreadable:
+        from xlfunding.corrections import write_corrections
+
+        write_corrections(files[0], report, corrections, force=force)
+        _say(f"✓ copie à corriger : {corrections}")
+    raise typer.Exit(2 if report.unreadable else 0 if report.valid else 1)
+
+
+def main() -> None:
+    """Entry point: misuse and unreadable files end in one French sentence and exit code 2."""
+    try:
+        app()
+    except XlfundingError as exc:
+        _say(f"✗ {exc.message}")
+        sys.exit(2)
+
+
+__all__ = ["app", "main", "UnreadableFile"]

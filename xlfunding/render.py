@@ -1,0 +1,69 @@
+"""One Report, rendered for a person (grouped text) or a script (JSON)."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from typing import Any, TextIO
+
+from xlfunding.problems import CODES, Problem, Report, Severity
+
+ICONS = {Severity.ERROR: "✗", Severity.WARNING: "!"}
+
+
+def report_text(report: Report) -> str:
+    """Problems grouped by code (errors first), each with its count and cells, then a verdict."""
+    lines: list[str] = []
+    groups: dict[str, list[Problem]] = defaultdict(list)
+    for problem in report.problems:
+        groups[problem.code].append(problem)
+    order = sorted(groups, key=lambda c: (groups[c][0].severity is not Severity.ERROR, c))
+    several_files = len({p.file for p in report.problems}) > 1
+    for code in order:
+        items = groups[code]
+        first = items[0]
+        kind = "erreur" if first.severity is Severity.ERROR else "avertissement"
+        plural = "s" if len(items) > 1 else ""
+        lines.append(f"{ICONS[first.severity]} {first.title} — {len(items)} {kind}{plural} "
+                     f"[{code}]")
+        for problem in items:
+            where = problem.where
+            if several_files or not where:
+                where = f"{problem.file.name if problem.file else ''} {where}".strip()
+            lines.append(f"    {where or '—'} : {problem.message}")
+    lines.append(verdict(report))
+    return "\n".join(lines)
+
+
+def verdict(report: Report) -> str:
+    files = len(report.files)
+    head = f"{files} fichier{'s' if files > 1 else ''}, {len(report.actions)} action" + (
+        "s" if len(report.actions) > 1 else "") + " acceptée" + ("s" if len(report.actions) > 1
+                                                             else "")
+    errors, warnings = len(report.errors), len(report.warnings)
+    if report.valid:
+        tail = "valide" + (f", {warnings} avertissement{'s' if warnings > 1 else ''}"
+                           if warnings else "")
+        return f"✓ {head} : {tail}."
+    return (f"✗ {head} : {errors} erreur{'s' if errors > 1 else ''}, {warnings} "
+            f"avertissement{'s' if warnings > 1 else ''} — à corriger.")
+
+
+def neutralise(value: Any) -> Any:
+    """OWASP CSV-injection rule for exported text: a leading = + - @ tab or CR gets a quote."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    if isinstance(value, dict):
+        return {k: neutralise(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [neutralise(v) for v in value]
+    return value
+
+
+def write_json(data: dict[str, Any], stream: TextIO) -> None:
+    json.dump(neutralise(data), stream, ensure_ascii=False, indent=2)
+    stream.write("\n")
+
+
+def codes_table() -> list[tuple[str, str, str]]:
+    return [(code, str(severity), title) for code, (severity, title) in CODES.items()]

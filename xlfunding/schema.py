@@ -1,0 +1,109 @@
+"""The pandera schema of an actions table: every rule declared once, for some settings.
+
+The frame has one row per action, indexed by its Excel row number, with the columns "axis",
+"title", "description", "sponsor", "total" and "funder:<code>" (amounts as ``Decimal`` or
+None), plus "_amounts_ok" (False when the reader could not use one of the row's amounts, so the
+sum rule does not report a gap it cannot know). Check names are the problem codes.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable
+
+import pandas as pd
+import pandera.pandas as pa
+
+from xlfunding import layout as L
+from xlfunding.money import ZERO, is_whole_cents
+from xlfunding.settings import Settings
+
+TITLE_MAX = 255
+
+
+def funder_columns(settings: Settings) -> list[str]:
+    return [L.funder_key(f.code) for f in settings.funders]
+
+
+def _non_negative(series: pd.Series) -> pd.Series:
+    return series.map(lambda amount: amount >= ZERO)
+
+
+def _cents(series: pd.Series) -> pd.Series:
+    return series.map(lambda amount: amount < ZERO or is_whole_cents(amount))
+
+
+def _not_zero(series: pd.Series) -> pd.Series:
+    return series.map(lambda amount: amount != ZERO)
+
+
+def _funded(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
+    """Sum of the funders per row, blank as 0, exact."""
+    return frame[columns].apply(lambda row: sum((v for v in row if v is not None and v == v),
+                                                ZERO), axis=1)
+
+
+def _one_of(values: Iterable[str], name: str) -> pa.Check:
+    allowed = frozenset(values)
+    return pa.Check(lambda series: series.isin(allowed), name=name)
+
+
+def _max_length(limit: int) -> pa.Check:
+    return pa.Check(lambda series: series.map(lambda text: len(str(text)) <= limit),
+                    name="text-too-long")
+
+
+def _amount_checks() -> list[pa.Check]:
+    return [
+        pa.Check(_non_negative, name="negative-amount"),
+        pa.Check(_cents, name="too-many-decimals"),
+    ]
+
+
+@functools.cache
+def build_schema(settings: Settings, sponsor: str | None = None) -> pa.DataFrameSchema:
+    funders = funder_columns(settings)
+    sponsors = [sponsor] if sponsor else list(settings.sponsors)
+
+    def some_funder(frame: pd.DataFrame) -> pd.Series:
+        return frame[funders].apply(lambda row: any(v is not None and v == v and v > ZERO
+                                                    for v in row), axis=1)
+
+    def adds_up(frame: pd.DataFrame) -> pd.Series:
+        if frame.empty:
+            return pd.Series(dtype=bool)
+        known = frame["_amounts_ok"] & frame["total"].notna()
+        gap = frame["total"].where(known, ZERO).map(lambda v: v if v == v else ZERO)
+        return ~known | (gap - _funded(frame, funders)).map(lambda d: d == ZERO) | ~some_funder(
+            frame)
+
+    def unique_titles(frame: pd.DataFrame) -> pd.Series:
+        keys = frame["sponsor"].fillna("").astype(str) + "\x00" + frame["title"].fillna(
+            "").astype(str).str.casefold()
+        return ~(keys.duplicated(keep=False) & frame["title"].notna())
+
+    text = {"nullable": True, "coerce": False}
+    columns = {
+        "axis": pa.Column(object, nullable=False, checks=[
+            _one_of(settings.axes, "unknown-axis")]),
+        "title": pa.Column(object, nullable=False, checks=[
+            _max_length(TITLE_MAX)]),
+        "description": pa.Column(object, **text, checks=[
+            _max_length(L.MAX_CELL_TEXT)]),
+        "sponsor": pa.Column(object, nullable=False, checks=[
+            _one_of(sponsors, "sponsor-not-allowed" if sponsor else "unknown-sponsor")]),
+        "total": pa.Column(object, nullable=False, checks=[
+            *_amount_checks(), pa.Check(_not_zero, name="total-not-positive")]),
+        **{code: pa.Column(object, nullable=True, checks=_amount_checks()) for code in funders},
+        "_amounts_ok": pa.Column(bool),
+    }
+    return pa.DataFrameSchema(
+        columns,
+        checks=[
+            pa.Check(some_funder, name="no-funder"),
+            pa.Check(adds_up, name="funders-do-not-add-up"),
+            pa.Check(unique_titles, name="duplicate-title"),
+        ],
+        strict=True,
+        ordered=False,
+    )
