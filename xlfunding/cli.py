@@ -13,10 +13,22 @@ from typing import Annotated
 import typer
 
 from xlfunding.cli_french import FrenchCommand, FrenchGroup
-from xlfunding.errors import UnreadableFile, XlfundingError
+from xlfunding.errors import XlfundingError
+
+
+class _Group(FrenchGroup):
+    """Misuse and unreadable files end in one French sentence and exit code 2, no traceback."""
+
+    def invoke(self, ctx):  # type: ignore[no-untyped-def]
+        try:
+            return super().invoke(ctx)
+        except XlfundingError as exc:
+            typer.echo(f"✗ {exc.message}", err=True)
+            raise typer.Exit(2) from exc
+
 
 app = typer.Typer(
-    cls=FrenchGroup,
+    cls=_Group,
     help="xlfunding : programmation politique de la ville — modèle Excel des porteurs, "
     "contrôle des retours, annexe du conseil municipal et consolidation mensuelle.",
     add_completion=False,
@@ -112,12 +124,4 @@ def validate(
 
 
 def main() -> None:
-    """Entry point: misuse and unreadable files end in one French sentence and exit code 2."""
-    try:
-        app()
-    except XlfundingError as exc:
-        _say(f"✗ {exc.message}")
-        sys.exit(2)
-
-
-__all__ = ["app", "main", "UnreadableFile"]
+    app()

@@ -14,6 +14,9 @@ from pathlib import Path
 
 from xlfunding.errors import OutputError
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
 
 def check_output(path: Path, *, force: bool = False, inputs: Iterable[Path] = ()) -> None:
     """Refuse, with a French message, an output we must not or cannot write."""
@@ -48,6 +51,9 @@ def atomic_path(path: Path) -> Iterator[Path]:
     try:
         yield temporary
         try:
+            # mkstemp makes the file private (0600): give it the mode a normal write would.
+            mode = path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_UMASK
+            os.chmod(temporary, mode)
             os.replace(temporary, path)
         except OSError as exc:
             raise OutputError(path, _explain(exc)) from exc

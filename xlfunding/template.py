@@ -217,14 +217,20 @@ class _Writer:
         first_funder, last_funder = L.column_letter(funder_indexes[0]), L.column_letter(
             funder_indexes[-1])
         gap_index = cols.keys.index("gap")
+        input_formats = [self.f_text] * 4 + [self.f_money] * (gap_index - 4)
+        if self.sponsor:
+            input_formats[3] = self.f_fixed
         for offset, row in enumerate(range(first, last + 1)):
             action = actions[offset] if offset < len(actions) else None
             excel_row = row + 1
+            # Every input cell is written, blank or not, so its unlocked format is explicit.
+            for index, fmt in enumerate(input_formats):
+                sheet.write_blank(row, index, None, fmt)
             if action is not None:
                 for index, text in enumerate((action.axis, action.title, action.description,
                                               action.sponsor)):
                     if text:
-                        sheet.write_string(row, index, text, self.f_text)
+                        sheet.write_string(row, index, text, input_formats[index])
                 sheet.write_number(row, 4, action.total, self.f_money)
                 for funder, index in zip(self.settings.funders, funder_indexes, strict=True):
                     amount = action.amount(funder.code)
@@ -237,8 +243,6 @@ class _Writer:
                 row, gap_index,
                 f"=ROUND(E{excel_row}-SUM({first_funder}{excel_row}:{last_funder}{excel_row}),2)",
                 self.f_gap, gap)
-            if action is not None and self.sponsor:
-                sheet.write_string(row, 3, action.sponsor, self.f_fixed)
 
     def _totals(self, sheet: Worksheet, actions: Sequence[Action]) -> None:
         cols = self.columns
