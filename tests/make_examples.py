@@ -21,8 +21,10 @@ from xlfunding.template import write_template  # noqa: E402
 
 BLANK = Path("templates") / "modele-2025.xlsx"
 FULL = Path("examples") / "programmation-2025.xlsx"
-RETURNS = {"CCAS": Path("examples") / "retours" / "ccas-2025.xlsx",
-           "VILLE": Path("examples") / "retours" / "ville-2025.xlsx"}
+RETURNS = {
+    "CCAS": Path("examples") / "retours" / "ccas-2025.xlsx",
+    "VILLE": Path("examples") / "retours" / "ville-2025.xlsx",
+}
 
 
 def build(root: Path, settings: Settings | None = None) -> list[Path]:
@@ -30,8 +32,10 @@ def build(root: Path, settings: Settings | None = None) -> list[Path]:
     actions = seed_actions(settings)
     for path in (BLANK, FULL, *RETURNS.values()):
         (root / path).parent.mkdir(parents=True, exist_ok=True)
-    written = [write_template(settings, root / BLANK, force=True),
-               write_template(settings, root / FULL, actions=actions, force=True)]
+    written = [
+        write_template(settings, root / BLANK, force=True),
+        write_template(settings, root / FULL, actions=actions, force=True),
+    ]
     for sponsor, path in RETURNS.items():
         path = root / path
         path.parent.mkdir(parents=True, exist_ok=True)

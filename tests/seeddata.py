@@ -29,14 +29,16 @@ def seed_actions(settings: Settings | None = None) -> tuple[Action, ...]:
     texts = descriptions()
     actions = []
     for item in FIGURES["actions"]:
-        actions.append(Action(
-            axis=settings.axes[item["axis"] - 1],
-            title=item["title"],
-            description=texts[item["title"]][0],
-            sponsor=item["sponsor"],
-            total=Decimal(item["total"]),
-            funding={code: Decimal(v) for code, v in item["funders"].items()},
-        ))
+        actions.append(
+            Action(
+                axis=settings.axes[item["axis"] - 1],
+                title=item["title"],
+                description=texts[item["title"]][0],
+                sponsor=item["sponsor"],
+                total=Decimal(item["total"]),
+                funding={code: Decimal(v) for code, v in item["funders"].items()},
+            )
+        )
     return tuple(actions)
 
 

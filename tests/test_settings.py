@@ -31,8 +31,10 @@ def test_bundled_settings_are_libercourt_2025_as_in_the_seed(settings):
 
 
 def test_the_packaged_default_is_the_file_under_templates():
-    assert default_settings_path().read_bytes() == (
-        ROOT / "templates" / "libercourt-2025.toml").read_bytes()
+    assert (
+        default_settings_path().read_bytes()
+        == (ROOT / "templates" / "libercourt-2025.toml").read_bytes()
+    )
 
 
 def _libercourt() -> dict:
@@ -44,8 +46,13 @@ def test_another_city_writes_its_own_settings_without_code():
         "axes": ["Cohésion sociale", "Cadre de vie"],
         "sponsors": ["Centre social", "Mairie"],
         "groups": ["État", "Département", "Fonds propres"],
-        "programme": {"year": 2026, "commune": "Autreville", "qpv": "Les Tilleuls",
-                      "title": "Programmation 2026", "annex_label": "Annexe 1"},
+        "programme": {
+            "year": 2026,
+            "commune": "Autreville",
+            "qpv": "Les Tilleuls",
+            "title": "Programmation 2026",
+            "annex_label": "Annexe 1",
+        },
         "funders": [
             {"code": "ANCT", "group": "État"},
             {"code": "Département", "group": "Département"},
@@ -60,15 +67,23 @@ def test_another_city_writes_its_own_settings_without_code():
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        (lambda d: d["funders"][0].update(group="Inconnu"),
-         "« funders[1].group » : le groupe « Inconnu » n'est pas dans « groups »"),
-        (lambda d: d["funders"].append({"code": "ANCT", "group": "ANCT"}),
-         "« funders[12].code » : le financeur « ANCT » est en double"),
+        (
+            lambda d: d["funders"][0].update(group="Inconnu"),
+            "« funders[1].group » : le groupe « Inconnu » n'est pas dans « groups »",
+        ),
+        (
+            lambda d: d["funders"].append({"code": "ANCT", "group": "ANCT"}),
+            "« funders[12].code » : le financeur « ANCT » est en double",
+        ),
         (lambda d: d.update(axes=[]), "« axes » : doit être une liste non vide de textes"),
-        (lambda d: d["programme"].update(year="2025"),
-         "« programme.year » : doit être une année, par exemple 2025 (trouvé : '2025')"),
-        (lambda d: d["funders"][3].update(max_share="80 %"),
-         "« funders[4].max_share » : doit être un pourcentage de 1 à 100"),
+        (
+            lambda d: d["programme"].update(year="2025"),
+            "« programme.year » : doit être une année, par exemple 2025 (trouvé : '2025')",
+        ),
+        (
+            lambda d: d["funders"][3].update(max_share="80 %"),
+            "« funders[4].max_share » : doit être un pourcentage de 1 à 100",
+        ),
         (lambda d: d["groups"].append("Vide"), "le groupe « Vide » n'a aucun financeur"),
         (lambda d: d.update(porteurs=["x"]), "« porteurs » : clé inconnue"),
     ],
@@ -87,8 +102,9 @@ def test_a_bad_settings_file_names_the_file_and_the_key(tmp_path, change, expect
 def test_bad_settings_on_the_command_line_exit_2_in_french(tmp_path):
     path = tmp_path / "cassé.toml"
     path.write_text("[programme\nyear = 2025", encoding="utf-8")
-    result = CliRunner().invoke(app, ["template", "-o", str(tmp_path / "m.xlsx"),
-                                      "--settings", str(path)])
+    result = CliRunner().invoke(
+        app, ["template", "-o", str(tmp_path / "m.xlsx"), "--settings", str(path)]
+    )
     assert result.exit_code == 2
     assert str(path) in result.stderr
     assert "ce n'est pas du TOML valide" in result.stderr
@@ -107,8 +123,12 @@ def _dump_toml(data: dict) -> str:
             return "true" if v else "false"
         return str(v)
 
-    lines = [f"{k} = {value(v)}" for k, v in data.items() if not isinstance(v, dict | list)
-             or (isinstance(v, list) and not (v and isinstance(v[0], dict)))]
+    lines = [
+        f"{k} = {value(v)}"
+        for k, v in data.items()
+        if not isinstance(v, dict | list)
+        or (isinstance(v, list) and not (v and isinstance(v[0], dict)))
+    ]
     for key, table in data.items():
         if isinstance(table, dict):
             lines.append(f"[{key}]")

@@ -17,9 +17,11 @@ from xlfunding.libreoffice import recalculated_copy
 from xlfunding.template import write_all_sponsors, write_template
 
 ROOT = Path(__file__).parent.parent
-EXAMPLES = [ROOT / "examples" / "programmation-2025.xlsx",
-            ROOT / "examples" / "retours" / "ccas-2025.xlsx",
-            ROOT / "examples" / "retours" / "ville-2025.xlsx"]
+EXAMPLES = [
+    ROOT / "examples" / "programmation-2025.xlsx",
+    ROOT / "examples" / "retours" / "ccas-2025.xlsx",
+    ROOT / "examples" / "retours" / "ville-2025.xlsx",
+]
 
 
 @pytest.fixture(scope="module")
@@ -55,8 +57,11 @@ def test_sheets_lists_and_dropdowns(blank, settings):
 def test_headers_check_formula_and_totals(blank, settings):
     sheet = openpyxl.load_workbook(blank)["Actions"]
     headers = [c.value for c in sheet[L.HEADER_ROW]]
-    assert headers == [*L.FIXED_HEADERS.values(), *(f.label for f in settings.funders),
-                       L.GAP_HEADER]
+    assert headers == [
+        *L.FIXED_HEADERS.values(),
+        *(f.label for f in settings.funders),
+        L.GAP_HEADER,
+    ]
     assert sheet["Q5"].value == "=ROUND(E5-SUM(F5:P5),2)"
     assert sheet["Q304"].value == "=ROUND(E304-SUM(F304:P304),2)"
     assert sheet["E3"].value == "=SUM(E5:E304)"
@@ -66,7 +71,8 @@ def test_headers_check_formula_and_totals(blank, settings):
     assert sheet["C5"].alignment.wrap_text
     rules = sheet.conditional_formatting
     assert [(str(r.sqref), [x.formula for x in r.rules]) for r in rules] == [
-        ("Q5:Q304", [["$Q5<>0"]])]
+        ("Q5:Q304", [["$Q5<>0"]])
+    ]
     table = sheet.tables["tblActions"]
     assert table.ref == "A4:Q304"
 
@@ -87,9 +93,14 @@ def test_metadata(blank, settings):
     meta = openpyxl.load_workbook(blank)["_xlfunding"]
     values = {row[0].value: row[1].value for row in meta.iter_rows()}
     assert values == {
-        "format": "xlfunding-modele", "template_version": "1", "year": "2025",
-        "commune": "Libercourt", "qpv": "La Haute Voie",
-        "settings_fingerprint": settings.fingerprint, "sponsor": "", "capacity": "300",
+        "format": "xlfunding-modele",
+        "template_version": "1",
+        "year": "2025",
+        "commune": "Libercourt",
+        "qpv": "La Haute Voie",
+        "settings_fingerprint": settings.fingerprint,
+        "sponsor": "",
+        "capacity": "300",
     }
 
 
@@ -123,6 +134,7 @@ def test_committed_blank_template_is_what_the_writer_writes(tmp_path, settings):
 
 def test_committed_examples_are_what_the_writer_writes(tmp_path, settings):
     import make_examples
+
     from xlfunding.workbook_dump import dump_workbook
 
     make_examples.build(tmp_path, settings)
@@ -137,8 +149,9 @@ def test_libreoffice_opens_the_template_and_recomputes_every_check_cell_to_zero(
     for source in sources:
         copy = tmp_path / f"in-{source.parent.name}-{source.name}"
         shutil.copy(source, copy)
-        recomputed = openpyxl.load_workbook(recalculated_copy(copy, tmp_path / "lo"),
-                                            data_only=True)
+        recomputed = openpyxl.load_workbook(
+            recalculated_copy(copy, tmp_path / "lo"), data_only=True
+        )
         sheet = recomputed["Actions"]
         checks = [sheet.cell(r, 17).value for r in range(5, 305)]
         assert checks == [0] * 300, source.name
@@ -150,7 +163,8 @@ def test_libreoffice_recomputes_the_examples_totals(tmp_path):
     copy = tmp_path / "full.xlsx"
     shutil.copy(EXAMPLES[0], copy)
     sheet = openpyxl.load_workbook(recalculated_copy(copy, tmp_path / "lo"), data_only=True)[
-        "Actions"]
+        "Actions"
+    ]
     assert Decimal(str(sheet["E3"].value)) == 248656
 
 
@@ -193,4 +207,6 @@ def test_cli_template_for_a_sponsor_and_all_sponsors(tmp_path):
     assert result.exit_code == 2 and "porteur inconnu « CAF »" in result.output
     assert runner.invoke(app, ["template", "--all-sponsors", str(tmp_path)]).exit_code == 0
     assert sorted(p.name for p in tmp_path.glob("modele-*.xlsx")) == [
-        "modele-2025-ccas.xlsx", "modele-2025-ville.xlsx"]
+        "modele-2025-ccas.xlsx",
+        "modele-2025-ville.xlsx",
+    ]

@@ -36,9 +36,15 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-SettingsOption = Annotated[Path | None, typer.Option(
-    "--settings", "-s", help="Fichier de paramètres TOML (défaut : Libercourt 2025 fourni).",
-    dir_okay=False)]
+SettingsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--settings",
+        "-s",
+        help="Fichier de paramètres TOML (défaut : Libercourt 2025 fourni).",
+        dir_okay=False,
+    ),
+]
 ForceOption = Annotated[bool, typer.Option("--force", help="Remplacer un fichier existant.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Rapport JSON sur la sortie standard.")]
 
@@ -55,13 +61,19 @@ def _say(text: str) -> None:
 
 @app.command(cls=FrenchCommand)
 def template(
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="Classeur à écrire.",
-                                                dir_okay=False)] = None,
-    sponsor: Annotated[str | None, typer.Option(
-        "--sponsor", help="Pré-remplir et verrouiller le modèle pour ce porteur.")] = None,
-    all_sponsors: Annotated[Path | None, typer.Option(
-        "--all-sponsors", help="Écrire un modèle par porteur dans ce dossier.",
-        file_okay=False)] = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Classeur à écrire.", dir_okay=False)
+    ] = None,
+    sponsor: Annotated[
+        str | None,
+        typer.Option("--sponsor", help="Pré-remplir et verrouiller le modèle pour ce porteur."),
+    ] = None,
+    all_sponsors: Annotated[
+        Path | None,
+        typer.Option(
+            "--all-sponsors", help="Écrire un modèle par porteur dans ce dossier.", file_okay=False
+        ),
+    ] = None,
     settings: SettingsOption = None,
     force: ForceOption = False,
 ) -> None:
@@ -79,8 +91,10 @@ def template(
             _say(f"✓ {path}")
         return
     if sponsor is not None and sponsor not in chosen.sponsors:
-        raise typer.BadParameter(f"porteur inconnu « {sponsor} » (connus : "
-                                 f"{', '.join(chosen.sponsors)})", param_hint="--sponsor")
+        raise typer.BadParameter(
+            f"porteur inconnu « {sponsor} » (connus : {', '.join(chosen.sponsors)})",
+            param_hint="--sponsor",
+        )
     assert output is not None
     write_template(chosen, output, sponsor=sponsor, force=force)
     _say(f"✓ {output}")
@@ -91,10 +105,15 @@ def validate(
     files: Annotated[list[Path], typer.Argument(help="Modèles remplis à vérifier.")],
     settings: SettingsOption = None,
     json_out: JsonOption = False,
-    corrections: Annotated[Path | None, typer.Option(
-        "--corrections", help="Écrire une copie du classeur avec les cellules à corriger "
-        "surlignées et un onglet « À corriger » (un seul fichier vérifié).",
-        dir_okay=False)] = None,
+    corrections: Annotated[
+        Path | None,
+        typer.Option(
+            "--corrections",
+            help="Écrire une copie du classeur avec les cellules à corriger "
+            "surlignées et un onglet « À corriger » (un seul fichier vérifié).",
+            dir_okay=False,
+        ),
+    ] = None,
     force: ForceOption = False,
 ) -> None:
     """Vérifie des modèles remplis et signale chaque problème à sa cellule.
@@ -102,25 +121,92 @@ def validate(
     Code de sortie : 0 valide (avertissements permis), 1 erreurs, 2 fichier illisible.
     Exemple : xlfunding validate retour-ccas.xlsx --corrections a-corriger.xlsx
     """
-    from xlfunding.render import report_text, write_json
     from xlfunding.validate import validate_files
 
     if corrections is not None and len(files) != 1:
         raise typer.BadParameter("--corrections ne s'utilise qu'avec un seul fichier")
     report = validate_files(files, _settings(settings))
-    if len(files) == 1 and report.unreadable and not json_out:
-        _say(f"✗ {files[0]} : {report.problems[0].message}")
-        raise typer.Exit(2)
-    if json_out:
-        write_json(report.to_dict(), sys.stdout)
-    else:
-        typer.echo(report_text(report))
+    _show(report, json_out)
     if corrections is not None and not report.unreadable:
         from xlfunding.corrections import write_corrections
 
         write_corrections(files[0], report, corrections, force=force)
         _say(f"✓ copie à corriger : {corrections}")
-    raise typer.Exit(2 if report.unreadable else 0 if report.valid else 1)
+    raise typer.Exit(_exit_code(report))
+
+
+@app.command(cls=FrenchCommand)
+def annex(
+    files: Annotated[list[Path], typer.Argument(help="Modèles remplis (un ou plusieurs).")],
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="Annexe à écrire (.xlsx).", dir_okay=False)
+    ],
+    settings: SettingsOption = None,
+    pdf: Annotated[
+        bool,
+        typer.Option(
+            "--pdf", help="Exporter aussi l'annexe en PDF (LibreOffice), à côté du .xlsx."
+        ),
+    ] = False,
+    sources: Annotated[
+        bool,
+        typer.Option(
+            "--sources", help="Afficher la colonne « Source » (fichier et ligne de chaque action)."
+        ),
+    ] = False,
+    json_out: JsonOption = False,
+    force: ForceOption = False,
+) -> None:
+    """Écrit l'annexe du conseil municipal (tableau, totaux, synthèse en pourcentages).
+
+    Les fichiers sont d'abord vérifiés : s'il reste une erreur, l'annexe n'est pas écrite.
+    Exemple : xlfunding annex examples/programmation-2025.xlsx -o annexe-2025.xlsx
+    """
+    from xlfunding.annex import export_pdf, write_annex
+    from xlfunding.model import Programme
+    from xlfunding.validate import validate_files
+
+    chosen = _settings(settings)
+    report = validate_files(files, chosen)
+    if not report.valid:
+        _show(report, json_out)
+        _say("✗ annexe non écrite : corrigez d'abord les erreurs ci-dessus.")
+        raise typer.Exit(_exit_code(report))
+    if json_out:
+        _show(report, json_out)
+    programme = Programme(chosen, tuple(report.actions))
+    write_annex(programme, output, force=force, show_sources=sources, inputs=files)
+    _say(f"✓ {output}")
+    _say(_summary(programme))
+    if pdf:
+        target = export_pdf(output, output.with_suffix(".pdf"), force=force)
+        _say(f"✓ {target}")
+
+
+def _summary(programme) -> str:  # type: ignore[no-untyped-def]
+    from xlfunding.money import format_euros
+
+    total = programme.total
+    parts = [f"TOTAL {format_euros(total)}"]
+    for group, amount in programme.group_totals().items():
+        share = f" ({round(amount * 100 / total)} %)" if total else ""
+        parts.append(f"{group} {format_euros(amount)}{share}")
+    return " · ".join(parts)
+
+
+def _show(report, json_out: bool) -> None:  # type: ignore[no-untyped-def]
+    from xlfunding.render import report_text, write_json
+
+    if json_out:
+        write_json(report.to_dict(), sys.stdout)
+    elif len(report.files) == 1 and report.unreadable:
+        _say(f"✗ {report.files[0]} : {report.problems[0].message}")
+    else:
+        typer.echo(report_text(report))
+
+
+def _exit_code(report) -> int:  # type: ignore[no-untyped-def]
+    return 2 if report.unreadable else 0 if report.valid else 1
 
 
 def main() -> None:

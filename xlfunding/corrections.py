@@ -35,8 +35,9 @@ def set_text(cell: Cell, value: object) -> None:
         cell.data_type = "s"
 
 
-def write_corrections(source: Path | str, report: Report, output: Path | str, *,
-                      force: bool = False) -> Path:
+def write_corrections(
+    source: Path | str, report: Report, output: Path | str, *, force: bool = False
+) -> Path:
     """Write the correction copy of ``source`` with the problems of ``report`` that concern it."""
     source, output = Path(source), Path(output)
     check_output(output, force=force, inputs=[source])
@@ -67,10 +68,13 @@ def _list_sheet(book: openpyxl.Workbook, problems: list[Problem]) -> None:
         del book[SHEET]
     sheet = book.create_sheet(SHEET, 0)
     errors = sum(p.severity is Severity.ERROR for p in problems)
-    set_text(sheet["A1"], f"À corriger : {errors} erreur{'s' if errors > 1 else ''}, "
-             f"{len(problems) - errors} avertissement{'s' if len(problems) - errors > 1 else ''}."
-             " Cliquez sur une cellule de la colonne C pour y aller ; corrigez, enregistrez et "
-             "renvoyez le classeur.")
+    set_text(
+        sheet["A1"],
+        f"À corriger : {errors} erreur{'s' if errors > 1 else ''}, "
+        f"{len(problems) - errors} avertissement{'s' if len(problems) - errors > 1 else ''}."
+        " Cliquez sur une cellule de la colonne C pour y aller ; corrigez, enregistrez et "
+        "renvoyez le classeur.",
+    )
     sheet["A1"].font = Font(bold=True, size=12)
     for column, (header, width) in enumerate(zip(HEADERS, WIDTHS, strict=True), start=1):
         cell = sheet.cell(3, column)
@@ -79,8 +83,15 @@ def _list_sheet(book: openpyxl.Workbook, problems: list[Problem]) -> None:
         sheet.column_dimensions[cell.column_letter].width = width
     for number, problem in enumerate(problems, start=1):
         row = number + 3
-        values = (number, LABELS[problem.severity], problem.where or "—", problem.title,
-                  "" if problem.value is None else problem.value, problem.message, problem.code)
+        values = (
+            number,
+            LABELS[problem.severity],
+            problem.where or "—",
+            problem.title,
+            "" if problem.value is None else problem.value,
+            problem.message,
+            problem.code,
+        )
         for column, value in enumerate(values, start=1):
             cell = sheet.cell(row, column)
             set_text(cell, value)
@@ -88,8 +99,11 @@ def _list_sheet(book: openpyxl.Workbook, problems: list[Problem]) -> None:
         sheet.cell(row, 2).fill = FILLS[problem.severity]
         if problem.sheet and problem.cell and problem.sheet in book.sheetnames:
             link = sheet.cell(row, 3)
-            link.hyperlink = Hyperlink(ref=link.coordinate, location=f"{quote_sheet(problem.sheet)}"
-                                       f"!{problem.cell}", display=problem.where)
+            link.hyperlink = Hyperlink(
+                ref=link.coordinate,
+                location=f"{quote_sheet(problem.sheet)}!{problem.cell}",
+                display=problem.where,
+            )
             link.font = Font(color="0563C1", underline="single")
     sheet.freeze_panes = "A4"
     book.active = 0

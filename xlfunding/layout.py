@@ -55,7 +55,7 @@ def column_letter(index: int) -> str:
 
 
 def column_index(letters: str) -> int:
-    """"A" -> 0, "AA" -> 26."""
+    """ "A" -> 0, "AA" -> 26."""
     index = 0
     for char in letters:
         index = index * 26 + ord(char) - 64

@@ -54,13 +54,21 @@ def convert(source: Path, target_format: str, outdir: Path, *, timeout: float = 
         user.mkdir()
         (user / "registrymodifications.xcu").write_text(RECALC_ALWAYS, encoding="utf-8")
         command = [
-            soffice, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless",
-            "--norestore", "--nolockcheck", "--convert-to", target_format,
-            "--outdir", str(outdir), str(source),
+            soffice,
+            f"-env:UserInstallation={Path(profile).as_uri()}",
+            "--headless",
+            "--norestore",
+            "--nolockcheck",
+            "--convert-to",
+            target_format,
+            "--outdir",
+            str(outdir),
+            str(source),
         ]
         try:
-            completed = subprocess.run(command, capture_output=True, text=True,
-                                       timeout=timeout, check=False)
+            completed = subprocess.run(
+                command, capture_output=True, text=True, timeout=timeout, check=False
+            )
         except subprocess.TimeoutExpired as exc:
             raise ConversionFailed(source, f"délai de {timeout:.0f} s dépassé") from exc
     extension = target_format.split(":", 1)[0]

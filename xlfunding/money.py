@@ -100,7 +100,7 @@ def format_euros(amount: Decimal, *, cents: bool | None = None) -> str:
     quantized = amount.quantize(CENT) if show_cents else amount.quantize(Decimal(1))
     sign = "-" if quantized < 0 else ""
     integer, _, fraction = f"{abs(quantized):f}".partition(".")
-    groups = []
+    groups: list[str] = []
     while len(integer) > 3:
         groups.insert(0, integer[-3:])
         integer = integer[:-3]

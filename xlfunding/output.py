@@ -42,8 +42,9 @@ def atomic_path(path: Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success it replaces ``path`` in one rename."""
     path = Path(path)
     try:
-        handle, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix or ".tmp",
-                                        dir=path.parent)
+        handle, name = tempfile.mkstemp(
+            prefix=f".{path.stem}.", suffix=path.suffix or ".tmp", dir=path.parent
+        )
     except OSError as exc:
         raise OutputError(path, exc.strerror or str(exc)) from exc
     os.close(handle)
@@ -63,5 +64,7 @@ def atomic_path(path: Path) -> Iterator[Path]:
 
 def _explain(exc: OSError) -> str:
     if isinstance(exc, PermissionError):
-        return "accès refusé (le fichier est peut-être ouvert dans Excel : fermez-le et recommencez)"
+        return (
+            "accès refusé (le fichier est peut-être ouvert dans Excel : fermez-le et recommencez)"
+        )
     return exc.strerror or str(exc)

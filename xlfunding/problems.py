@@ -75,8 +75,16 @@ class Problem:
     severity: Severity = field(default=E)
 
     @classmethod
-    def make(cls, code: str, message: str, *, file: Path | None = None, sheet: str | None = None,
-             cell: str | None = None, value: object = None) -> Problem:
+    def make(
+        cls,
+        code: str,
+        message: str,
+        *,
+        file: Path | None = None,
+        sheet: str | None = None,
+        cell: str | None = None,
+        value: object = None,
+    ) -> Problem:
         return cls(code, message, file, sheet, cell, value, CODES[code][0])
 
     @classmethod

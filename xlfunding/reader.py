@@ -73,8 +73,11 @@ def read_template(path: Path | str, settings: Settings) -> TemplateRead:
 def _metadata(book: XlsxFile) -> dict[str, str]:
     sheet = book.sheet(L.META_SHEET)
     if sheet is None:
-        raise NotATemplate(book.path, "il ne vient pas de « xlfunding template » ; remplissez "
-                           "le modèle officiel envoyé par la ville")
+        raise NotATemplate(
+            book.path,
+            "il ne vient pas de « xlfunding template » ; remplissez "
+            "le modèle officiel envoyé par la ville",
+        )
     metadata = {}
     for _, cells in book.rows(sheet):
         key, value = cells.get("A"), cells.get("B")
@@ -88,19 +91,31 @@ def _metadata(book: XlsxFile) -> dict[str, str]:
 def _check_programme(path: Path, metadata: dict[str, str], settings: Settings) -> None:
     version = metadata.get("template_version", "?")
     if version not in L.KNOWN_VERSIONS:
-        raise WrongProgramme(path, f"version de modèle « {version} » inconnue (connues : "
-                             f"{', '.join(L.KNOWN_VERSIONS)}) ; demandez le modèle à jour")
+        raise WrongProgramme(
+            path,
+            f"version de modèle « {version} » inconnue (connues : "
+            f"{', '.join(L.KNOWN_VERSIONS)}) ; demandez le modèle à jour",
+        )
     year = metadata.get("year", "?")
     if year != str(settings.year):
-        raise WrongProgramme(path, f"modèle de l'année {year}, la programmation en cours est "
-                             f"celle de {settings.year} ; demandez le modèle {settings.year}")
+        raise WrongProgramme(
+            path,
+            f"modèle de l'année {year}, la programmation en cours est "
+            f"celle de {settings.year} ; demandez le modèle {settings.year}",
+        )
     place = (metadata.get("commune"), metadata.get("qpv"))
     if place != (settings.commune, settings.qpv):
-        raise WrongProgramme(path, f"modèle de {place[0]} (QPV {place[1]}), la programmation "
-                             f"est celle de {settings.commune} (QPV {settings.qpv})")
+        raise WrongProgramme(
+            path,
+            f"modèle de {place[0]} (QPV {place[1]}), la programmation "
+            f"est celle de {settings.commune} (QPV {settings.qpv})",
+        )
     if metadata.get("settings_fingerprint") != settings.fingerprint:
-        raise WrongProgramme(path, "modèle fait avec d'autres paramètres (axes, porteurs ou "
-                             "financeurs différents) ; demandez le modèle à jour à la ville")
+        raise WrongProgramme(
+            path,
+            "modèle fait avec d'autres paramètres (axes, porteurs ou "
+            "financeurs différents) ; demandez le modèle à jour à la ville",
+        )
 
 
 def _find_table(book: XlsxFile, settings: Settings) -> tuple[SheetInfo, int]:
@@ -123,8 +138,9 @@ def _find_table(book: XlsxFile, settings: Settings) -> tuple[SheetInfo, int]:
             found = {_fold(str(c.value)) for c in cells.values() if c.kind == "s"}
             if wanted <= found:
                 return sheet, number
-    raise NotATemplate(book.path, "l'onglet des actions est introuvable (en-têtes du tableau "
-                       "supprimés ?)")
+    raise NotATemplate(
+        book.path, "l'onglet des actions est introuvable (en-têtes du tableau supprimés ?)"
+    )
 
 
 def _fold(text: str) -> str:
@@ -144,20 +160,32 @@ def clean_text(text: str) -> str:
 
 
 class _Reading:
-    def __init__(self, path: Path, book: XlsxFile, sheet: SheetInfo, header_row: int,
-                 metadata: dict[str, str], settings: Settings) -> None:
+    def __init__(
+        self,
+        path: Path,
+        book: XlsxFile,
+        sheet: SheetInfo,
+        header_row: int,
+        metadata: dict[str, str],
+        settings: Settings,
+    ) -> None:
         self.path, self.book, self.sheet = path, book, sheet
         self.header_row, self.metadata, self.settings = header_row, metadata, settings
         self.problems: list[Problem] = []
         self.columns: dict[str, str] = {}
         capacity = int(metadata.get("capacity", L.DEFAULT_CAPACITY) or L.DEFAULT_CAPACITY)
         self.last_table_row = header_row + capacity
-        self.choices = {key: {_fold(v): v for v in getattr(settings, attr)}
-                        for key, attr in CHOICE_FIELDS.items()}
+        self.choices = {
+            key: {_fold(v): v for v in getattr(settings, attr)}
+            for key, attr in CHOICE_FIELDS.items()
+        }
 
     def problem(self, code: str, message: str, cell: str | None, value: object = None) -> None:
-        self.problems.append(Problem.make(code, message, file=self.path, sheet=self.sheet.name,
-                                          cell=cell, value=value))
+        self.problems.append(
+            Problem.make(
+                code, message, file=self.path, sheet=self.sheet.name, cell=cell, value=value
+            )
+        )
 
     def run(self) -> TemplateRead:
         rows: list[RawRow] = []
@@ -172,8 +200,9 @@ class _Reading:
                 rows.append(raw)
         if not self.columns:
             self._map_columns({})
-        return TemplateRead(self.path, self.sheet.name, self.columns, self.metadata, rows,
-                            self.problems)
+        return TemplateRead(
+            self.path, self.sheet.name, self.columns, self.metadata, rows, self.problems
+        )
 
     def _map_columns(self, cells: dict[str, Cell]) -> None:
         expected = L.Columns.for_settings(self.settings)
@@ -185,17 +214,25 @@ class _Reading:
             if letter is not None:
                 self.columns[key] = letter
             elif key != "gap":
-                self.problem("missing-column", f"La colonne « {header} » a disparu de la ligne "
-                             f"d'en-tête {self.header_row} : reprenez le modèle officiel, sans "
-                             "supprimer ni renommer de colonne.", f"A{self.header_row}", header)
+                self.problem(
+                    "missing-column",
+                    f"La colonne « {header} » a disparu de la ligne "
+                    f"d'en-tête {self.header_row} : reprenez le modèle officiel, sans "
+                    "supprimer ni renommer de colonne.",
+                    f"A{self.header_row}",
+                    header,
+                )
 
     def _row(self, number: int, cells: dict[str, Cell]) -> RawRow | None:
         locked_sponsor = self.metadata.get("sponsor") or None
         filled = False
         for key, letter in self.columns.items():
             cell = cells.get(letter)
-            if key == "gap" or cell is None or (cell.kind == "s" and not clean_text(
-                    str(cell.value))):
+            if (
+                key == "gap"
+                or cell is None
+                or (cell.kind == "s" and not clean_text(str(cell.value)))
+            ):
                 continue
             if key == "sponsor" and locked_sponsor and cell.value == locked_sponsor:
                 continue
@@ -205,9 +242,12 @@ class _Reading:
             return None
         raw = RawRow(number)
         if number > self.last_table_row:
-            self.problem("row-below-table", f"La ligne {number} est sous le tableau du modèle ; "
-                         "elle a été lue, mais saisissez les actions dans le tableau.",
-                         f"A{number}")
+            self.problem(
+                "row-below-table",
+                f"La ligne {number} est sous le tableau du modèle ; "
+                "elle a été lue, mais saisissez les actions dans le tableau.",
+                f"A{number}",
+            )
         for key, letter in self.columns.items():
             if key == "gap":
                 continue
@@ -225,14 +265,24 @@ class _Reading:
             return None
         if cell.kind is None:
             raw.unusable.add(key)
-            self.problem("formula-without-value", f"La formule ={cell.formula} n'a pas de valeur "
-                         "enregistrée : ouvrez le fichier dans Excel, recalculez (F9) et "
-                         "enregistrez, ou tapez la valeur.", ref, f"={cell.formula}")
+            self.problem(
+                "formula-without-value",
+                f"La formule ={cell.formula} n'a pas de valeur "
+                "enregistrée : ouvrez le fichier dans Excel, recalculez (F9) et "
+                "enregistrez, ou tapez la valeur.",
+                ref,
+                f"={cell.formula}",
+            )
             return None
         if cell.kind == "e":
             raw.unusable.add(key)
-            self.problem("excel-error", f"La cellule affiche l'erreur Excel {cell.value} : "
-                         "corrigez la formule ou tapez la valeur.", ref, cell.value)
+            self.problem(
+                "excel-error",
+                f"La cellule affiche l'erreur Excel {cell.value} : "
+                "corrigez la formule ou tapez la valeur.",
+                ref,
+                cell.value,
+            )
             return None
         return cell.value
 
@@ -250,9 +300,14 @@ class _Reading:
             cleaned = clean_text(text)
             canonical = self.choices[key].get(_fold(cleaned))
             if canonical is not None and canonical != text:
-                self.problem("value-normalised", f"« {text} » a été lu comme « {canonical} » "
-                             "(espaces, majuscules ou caractères invisibles corrigés) ; "
-                             "choisissez la valeur dans la liste déroulante.", ref, text)
+                self.problem(
+                    "value-normalised",
+                    f"« {text} » a été lu comme « {canonical} » "
+                    "(espaces, majuscules ou caractères invisibles corrigés) ; "
+                    "choisissez la valeur dans la liste déroulante.",
+                    ref,
+                    text,
+                )
                 return canonical
             return cleaned or None
         if key == "title":
@@ -264,7 +319,11 @@ class _Reading:
             return parse_amount(value)
         except AmountError as exc:
             raw.unusable.add(key)
-            self.problem("invalid-amount", f"« {value} » n'est pas un montant lisible : {exc}. "
-                         "Tapez un nombre, par exemple 4500 ou 4500,50.", ref, value)
+            self.problem(
+                "invalid-amount",
+                f"« {value} » n'est pas un montant lisible : {exc}. "
+                "Tapez un nombre, par exemple 4500 ou 4500,50.",
+                ref,
+                value,
+            )
             return None
-

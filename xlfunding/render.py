@@ -24,8 +24,9 @@ def report_text(report: Report) -> str:
         first = items[0]
         kind = "erreur" if first.severity is Severity.ERROR else "avertissement"
         plural = "s" if len(items) > 1 else ""
-        lines.append(f"{ICONS[first.severity]} {first.title} — {len(items)} {kind}{plural} "
-                     f"[{code}]")
+        lines.append(
+            f"{ICONS[first.severity]} {first.title} — {len(items)} {kind}{plural} [{code}]"
+        )
         for problem in items:
             where = problem.where
             if several_files or not where:
@@ -37,16 +38,22 @@ def report_text(report: Report) -> str:
 
 def verdict(report: Report) -> str:
     files = len(report.files)
-    head = f"{files} fichier{'s' if files > 1 else ''}, {len(report.actions)} action" + (
-        "s" if len(report.actions) > 1 else "") + " acceptée" + ("s" if len(report.actions) > 1
-                                                             else "")
+    head = (
+        f"{files} fichier{'s' if files > 1 else ''}, {len(report.actions)} action"
+        + ("s" if len(report.actions) > 1 else "")
+        + " acceptée"
+        + ("s" if len(report.actions) > 1 else "")
+    )
     errors, warnings = len(report.errors), len(report.warnings)
     if report.valid:
-        tail = "valide" + (f", {warnings} avertissement{'s' if warnings > 1 else ''}"
-                           if warnings else "")
+        tail = "valide" + (
+            f", {warnings} avertissement{'s' if warnings > 1 else ''}" if warnings else ""
+        )
         return f"✓ {head} : {tail}."
-    return (f"✗ {head} : {errors} erreur{'s' if errors > 1 else ''}, {warnings} "
-            f"avertissement{'s' if warnings > 1 else ''} — à corriger.")
+    return (
+        f"✗ {head} : {errors} erreur{'s' if errors > 1 else ''}, {warnings} "
+        f"avertissement{'s' if warnings > 1 else ''} — à corriger."
+    )
 
 
 def neutralise(value: Any) -> Any:

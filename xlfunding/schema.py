@@ -39,8 +39,9 @@ def _not_zero(series: pd.Series) -> pd.Series:
 
 def _funded(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
     """Sum of the funders per row, blank as 0, exact."""
-    return frame[columns].apply(lambda row: sum((v for v in row if v is not None and v == v),
-                                                ZERO), axis=1)
+    return frame[columns].apply(
+        lambda row: sum((v for v in row if v is not None and v == v), ZERO), axis=1
+    )
 
 
 def _one_of(values: Iterable[str], name: str) -> pa.Check:
@@ -49,8 +50,9 @@ def _one_of(values: Iterable[str], name: str) -> pa.Check:
 
 
 def _max_length(limit: int) -> pa.Check:
-    return pa.Check(lambda series: series.map(lambda text: len(str(text)) <= limit),
-                    name="text-too-long")
+    return pa.Check(
+        lambda series: series.map(lambda text: len(str(text)) <= limit), name="text-too-long"
+    )
 
 
 def _amount_checks() -> list[pa.Check]:
@@ -66,34 +68,41 @@ def build_schema(settings: Settings, sponsor: str | None = None) -> pa.DataFrame
     sponsors = [sponsor] if sponsor else list(settings.sponsors)
 
     def some_funder(frame: pd.DataFrame) -> pd.Series:
-        return frame[funders].apply(lambda row: any(v is not None and v == v and v > ZERO
-                                                    for v in row), axis=1)
+        return frame[funders].apply(
+            lambda row: any(v is not None and v == v and v > ZERO for v in row), axis=1
+        )
 
     def adds_up(frame: pd.DataFrame) -> pd.Series:
         if frame.empty:
             return pd.Series(dtype=bool)
         known = frame["_amounts_ok"] & frame["total"].notna()
         gap = frame["total"].where(known, ZERO).map(lambda v: v if v == v else ZERO)
-        return ~known | (gap - _funded(frame, funders)).map(lambda d: d == ZERO) | ~some_funder(
-            frame)
+        return (
+            ~known | (gap - _funded(frame, funders)).map(lambda d: d == ZERO) | ~some_funder(frame)
+        )
 
     def unique_titles(frame: pd.DataFrame) -> pd.Series:
-        keys = frame["sponsor"].fillna("").astype(str) + "\x00" + frame["title"].fillna(
-            "").astype(str).str.casefold()
+        keys = (
+            frame["sponsor"].fillna("").astype(str)
+            + "\x00"
+            + frame["title"].fillna("").astype(str).str.casefold()
+        )
         return ~(keys.duplicated(keep=False) & frame["title"].notna())
 
-    text = {"nullable": True, "coerce": False}
     columns = {
-        "axis": pa.Column(object, nullable=False, checks=[
-            _one_of(settings.axes, "unknown-axis")]),
-        "title": pa.Column(object, nullable=False, checks=[
-            _max_length(TITLE_MAX)]),
-        "description": pa.Column(object, **text, checks=[
-            _max_length(L.MAX_CELL_TEXT)]),
-        "sponsor": pa.Column(object, nullable=False, checks=[
-            _one_of(sponsors, "sponsor-not-allowed" if sponsor else "unknown-sponsor")]),
-        "total": pa.Column(object, nullable=False, checks=[
-            *_amount_checks(), pa.Check(_not_zero, name="total-not-positive")]),
+        "axis": pa.Column(object, nullable=False, checks=[_one_of(settings.axes, "unknown-axis")]),
+        "title": pa.Column(object, nullable=False, checks=[_max_length(TITLE_MAX)]),
+        "description": pa.Column(object, nullable=True, checks=[_max_length(L.MAX_CELL_TEXT)]),
+        "sponsor": pa.Column(
+            object,
+            nullable=False,
+            checks=[_one_of(sponsors, "sponsor-not-allowed" if sponsor else "unknown-sponsor")],
+        ),
+        "total": pa.Column(
+            object,
+            nullable=False,
+            checks=[*_amount_checks(), pa.Check(_not_zero, name="total-not-positive")],
+        ),
         **{code: pa.Column(object, nullable=True, checks=_amount_checks()) for code in funders},
         "_amounts_ok": pa.Column(bool),
     }

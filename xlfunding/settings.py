@@ -21,8 +21,12 @@ from xlfunding.errors import SettingsError
 DEFAULT_SETTINGS_NAME = "libercourt-2025.toml"
 # The template's own column headers, which a funder's label must not repeat.
 RESERVED_HEADERS = (
-    "Axe du contrat de ville", "Intitulé de l'action", "Description", "Porteur",
-    "Coût total (€)", "Écart (€)",
+    "Axe du contrat de ville",
+    "Intitulé de l'action",
+    "Description",
+    "Porteur",
+    "Coût total (€)",
+    "Écart (€)",
 )
 
 
@@ -218,13 +222,17 @@ def _funders(value: object, groups: tuple[str, ...], check: _Checker) -> tuple[F
             check.fail(f"{where}code", f"le financeur « {code} » est en double")
         codes.add(code.casefold())
         if label.casefold() in labels:
-            check.fail(f"{where}label", f"l'en-tête « {label} » est déjà pris par une autre colonne")
+            check.fail(
+                f"{where}label", f"l'en-tête « {label} » est déjà pris par une autre colonne"
+            )
         labels.add(label.casefold())
         cap = table.get("max_share")
         max_share = None
         if cap is not None:
             if isinstance(cap, bool) or not isinstance(cap, int | float) or not 0 < cap <= 100:
-                check.fail(f"{where}max_share", f"doit être un pourcentage de 1 à 100 (trouvé : {cap!r})")
+                check.fail(
+                    f"{where}max_share", f"doit être un pourcentage de 1 à 100 (trouvé : {cap!r})"
+                )
             else:
                 max_share = Decimal(str(cap))
         for key in sorted(set(table) - {"code", "label", "group", "max_share"}):

@@ -26,9 +26,13 @@ def sniff_file(path: Path) -> str | None:
         with path.open("rb") as handle:
             body = handle.read(1 << 20)
         if "EncryptedPackage".encode("utf-16-le") in body:
-            return ("classeur protégé par mot de passe : enregistrez-le sans mot de passe "
-                    "(Fichier > Informations > Protéger le classeur)")
-        return "ancien format Excel .xls : enregistrez-le au format .xlsx (Fichier > Enregistrer sous)"
+            return (
+                "classeur protégé par mot de passe : enregistrez-le sans mot de passe "
+                "(Fichier > Informations > Protéger le classeur)"
+            )
+        return (
+            "ancien format Excel .xls : enregistrez-le au format .xlsx (Fichier > Enregistrer sous)"
+        )
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if text.startswith((b"<!doctype html", b"<html", b"<table")) or b"<html" in text[:512]:
         return "page HTML renommée : ouvrez-la dans Excel et enregistrez-la au format .xlsx"
@@ -37,7 +41,9 @@ def sniff_file(path: Path) -> str | None:
     if text.startswith(b"%pdf"):
         return "document PDF, pas un classeur"
     if _looks_like_text(head):
-        return "fichier texte (CSV ?) renommé : ouvrez-le dans Excel et enregistrez-le au format .xlsx"
+        return (
+            "fichier texte (CSV ?) renommé : ouvrez-le dans Excel et enregistrez-le au format .xlsx"
+        )
     return "format inconnu : ce n'est pas un classeur Excel .xlsx"
 
 
@@ -53,15 +59,14 @@ def _looks_like_text(head: bytes) -> bool:
 
 
 def sniff_zip_kind(names: list[str], content_types: str) -> str:
-    """"xlsx", or a French description of the other kind of zip archive."""
+    """ "xlsx", or a French description of the other kind of zip archive."""
     members = set(names)
     if "content.xml" in members and "META-INF/manifest.xml" in members:
         return "tableur OpenDocument (.ods) : enregistrez-le au format Excel .xlsx"
     if any(n.endswith(".bin") and n.startswith("xl/") and "workbook" in n for n in members):
         return "classeur binaire .xlsb : enregistrez-le au format .xlsx"
     if "macroEnabled" in content_types or any(n.endswith("vbaProject.bin") for n in members):
-        return ("classeur avec macros (.xlsm) renommé : enregistrez-le au format .xlsx "
-                "sans macros")
+        return "classeur avec macros (.xlsm) renommé : enregistrez-le au format .xlsx sans macros"
     if "word/document.xml" in members:
         return "document Word, pas un classeur"
     if "_rels/.rels" not in members or not any(n.startswith("xl/") for n in members):

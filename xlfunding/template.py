@@ -40,7 +40,9 @@ def write_template(
     """Write the template to ``path``; ``sponsor`` pre-fills and locks the sponsor column."""
     path = Path(path)
     if sponsor is not None and sponsor not in settings.sponsors:
-        raise ValueError(f"porteur inconnu : {sponsor!r} (attendu : {', '.join(settings.sponsors)})")
+        raise ValueError(
+            f"porteur inconnu : {sponsor!r} (attendu : {', '.join(settings.sponsors)})"
+        )
     capacity = max(capacity, len(actions))
     check_output(path, force=force)
     with atomic_path(path) as temporary:
@@ -76,8 +78,9 @@ def sponsor_filename(settings: Settings, sponsor: str) -> str:
 
 
 class _Writer:
-    def __init__(self, workbook: xlsxwriter.Workbook, settings: Settings, sponsor: str | None,
-                 capacity: int) -> None:
+    def __init__(
+        self, workbook: xlsxwriter.Workbook, settings: Settings, sponsor: str | None, capacity: int
+    ) -> None:
         self.book = workbook
         self.settings = settings
         self.sponsor = sponsor
@@ -88,8 +91,17 @@ class _Writer:
         base = {"font_name": "Arial", "font_size": 10, "valign": "top"}
         self.f_title = fmt({**base, "bold": True, "font_size": 14})
         self.f_note = fmt({**base, "italic": True, "text_wrap": True})
-        self.f_header = fmt({**base, "bold": True, "text_wrap": True, "bg_color": "#1F4E79",
-                             "font_color": "#FFFFFF", "border": 1, "valign": "vcenter"})
+        self.f_header = fmt(
+            {
+                **base,
+                "bold": True,
+                "text_wrap": True,
+                "bg_color": "#1F4E79",
+                "font_color": "#FFFFFF",
+                "border": 1,
+                "valign": "vcenter",
+            }
+        )
         self.f_text = fmt({**base, "locked": False, "text_wrap": True, "border": 1})
         self.f_money = fmt({**base, "locked": False, "num_format": EURO_FORMAT, "border": 1})
         self.f_fixed = fmt({**base, "border": 1, "bg_color": "#F2F2F2"})
@@ -103,14 +115,16 @@ class _Writer:
 
     def write(self, actions: Sequence[Action]) -> None:
         settings = self.settings
-        self.book.set_properties({
-            "title": f"Modèle — {settings.title}",
-            "subject": f"{settings.commune}, QPV {settings.qpv}",
-            "author": settings.commune,
-            "company": settings.commune,
-            "comments": f"{L.TEMPLATE_FORMAT} v{L.TEMPLATE_VERSION}",
-            "created": CREATED.replace(tzinfo=None),
-        })
+        self.book.set_properties(
+            {
+                "title": f"Modèle — {settings.title}",
+                "subject": f"{settings.commune}, QPV {settings.qpv}",
+                "author": settings.commune,
+                "company": settings.commune,
+                "comments": f"{L.TEMPLATE_FORMAT} v{L.TEMPLATE_VERSION}",
+                "created": CREATED.replace(tzinfo=None),
+            }
+        )
         self.book.set_calc_mode("auto")
         sheet = self.book.add_worksheet(L.ACTIONS_SHEET)
         self._help_sheet()
@@ -125,22 +139,36 @@ class _Writer:
         last_col = len(cols.keys) - 1
         first, last = L.FIRST_ROW - 1, self.last_row - 1  # 0-based
         who = f" — porteur : {self.sponsor}" if self.sponsor else ""
-        sheet.write_string(L.TITLE_ROW - 1, 0, f"{settings.title} — {settings.commune}, "
-                           f"QPV {settings.qpv}{who}", self.f_title)
-        sheet.write_string(L.NOTE_ROW - 1, 0, "Une ligne par action. Remplissez les cellules "
-                           "blanches ; la colonne « Écart » doit rester à 0 (coût total = somme "
-                           "des financements). Voir l'onglet « Mode d'emploi ».", self.f_note)
+        sheet.write_string(
+            L.TITLE_ROW - 1,
+            0,
+            f"{settings.title} — {settings.commune}, QPV {settings.qpv}{who}",
+            self.f_title,
+        )
+        sheet.write_string(
+            L.NOTE_ROW - 1,
+            0,
+            "Une ligne par action. Remplissez les cellules "
+            "blanches ; la colonne « Écart » doit rester à 0 (coût total = somme "
+            "des financements). Voir l'onglet « Mode d'emploi ».",
+            self.f_note,
+        )
         sheet.set_row(L.NOTE_ROW - 1, 28)
         sheet.merge_range(L.NOTE_ROW - 1, 0, L.NOTE_ROW - 1, 4, None)
         sheet.set_row(L.HEADER_ROW - 1, 42)
-        sheet.add_table(L.HEADER_ROW - 1, 0, last, last_col, {
-            "name": L.TABLE_NAME,
-            "style": "Table Style Light 9",
-            "autofilter": True,
-            "columns": [{"header": h, "header_format": self.f_header} for h in cols.headers],
-        })
-        widths = {"axis": 28, "title": 36, "description": 60, "sponsor": 12, "total": 14,
-                  "gap": 12}
+        sheet.add_table(
+            L.HEADER_ROW - 1,
+            0,
+            last,
+            last_col,
+            {
+                "name": L.TABLE_NAME,
+                "style": "Table Style Light 9",
+                "autofilter": True,
+                "columns": [{"header": h, "header_format": self.f_header} for h in cols.headers],
+            },
+        )
+        widths = {"axis": 28, "title": 36, "description": 60, "sponsor": 12, "total": 14, "gap": 12}
         for index, key in enumerate(cols.keys):
             fmt = self.f_text if index < 4 else self.f_money
             if key == "gap":
@@ -152,70 +180,135 @@ class _Writer:
         self._rows(sheet, actions, first, last)
         self._totals(sheet, actions)
         gap = cols.letter("gap")
-        sheet.conditional_format(first, last_col, last, last_col, {
-            "type": "formula", "criteria": f"=${gap}{first + 1}<>0", "format": self.f_red})
+        sheet.conditional_format(
+            first,
+            last_col,
+            last,
+            last_col,
+            {"type": "formula", "criteria": f"=${gap}{first + 1}<>0", "format": self.f_red},
+        )
         sheet.freeze_panes(L.HEADER_ROW, 2)
         sheet.set_landscape()
         sheet.set_paper(9)
         sheet.fit_to_pages(1, 0)
         sheet.repeat_rows(L.HEADER_ROW - 1)
-        sheet.protect("", {"autofilter": True, "sort": False, "format_columns": True,
-                           "format_rows": True, "select_locked_cells": True,
-                           "select_unlocked_cells": True})
+        sheet.protect(
+            "",
+            {
+                "autofilter": True,
+                "sort": False,
+                "format_columns": True,
+                "format_rows": True,
+                "select_locked_cells": True,
+                "select_unlocked_cells": True,
+            },
+        )
         header = f"'{L.ACTIONS_SHEET}'!$A${L.HEADER_ROW}:${cols.last_letter}${L.HEADER_ROW}"
         self.book.define_name(L.HEADER_NAME, f"={header}")
 
     def _validations(self, sheet: Worksheet, first: int, last: int) -> None:
         cols = self.columns
-        sheet.data_validation(first, 0, last, 0, {
-            "validate": "list", "source": f"={L.AXES_NAME}",
-            "input_title": "Axe du contrat de ville",
-            "input_message": "Choisissez l'axe dans la liste.",
-            "error_title": "Axe inconnu", "error_type": "stop",
-            "error_message": "Choisissez un des axes de la liste déroulante.",
-        })
-        sheet.data_validation(first, 1, last, 1, {
-            "validate": "length", "criteria": "between", "minimum": 1, "maximum": 255,
-            "input_title": "Intitulé de l'action",
-            "input_message": "Le titre de l'action, unique pour un même porteur (255 caractères"
-                             " au plus).",
-            "error_title": "Intitulé trop long",
-            "error_message": "L'intitulé fait au plus 255 caractères.",
-        })
-        sheet.data_validation(first, 2, last, 2, {
-            "validate": "any", "input_title": "Description",
-            "input_message": "Ce que fait l'action, pour qui, avec quels partenaires.",
-        })
+        sheet.data_validation(
+            first,
+            0,
+            last,
+            0,
+            {
+                "validate": "list",
+                "source": f"={L.AXES_NAME}",
+                "input_title": "Axe du contrat de ville",
+                "input_message": "Choisissez l'axe dans la liste.",
+                "error_title": "Axe inconnu",
+                "error_type": "stop",
+                "error_message": "Choisissez un des axes de la liste déroulante.",
+            },
+        )
+        sheet.data_validation(
+            first,
+            1,
+            last,
+            1,
+            {
+                "validate": "length",
+                "criteria": "between",
+                "minimum": 1,
+                "maximum": 255,
+                "input_title": "Intitulé de l'action",
+                "input_message": "Le titre de l'action, unique pour un même porteur (255 caractères"
+                " au plus).",
+                "error_title": "Intitulé trop long",
+                "error_message": "L'intitulé fait au plus 255 caractères.",
+            },
+        )
+        sheet.data_validation(
+            first,
+            2,
+            last,
+            2,
+            {
+                "validate": "any",
+                "input_title": "Description",
+                "input_message": "Ce que fait l'action, pour qui, avec quels partenaires.",
+            },
+        )
         if not self.sponsor:
-            sheet.data_validation(first, 3, last, 3, {
-                "validate": "list", "source": f"={L.SPONSORS_NAME}",
-                "input_title": "Porteur", "input_message": "Choisissez le porteur dans la liste.",
-                "error_title": "Porteur inconnu", "error_type": "stop",
-                "error_message": "Choisissez un des porteurs de la liste déroulante.",
-            })
+            sheet.data_validation(
+                first,
+                3,
+                last,
+                3,
+                {
+                    "validate": "list",
+                    "source": f"={L.SPONSORS_NAME}",
+                    "input_title": "Porteur",
+                    "input_message": "Choisissez le porteur dans la liste.",
+                    "error_title": "Porteur inconnu",
+                    "error_type": "stop",
+                    "error_message": "Choisissez un des porteurs de la liste déroulante.",
+                },
+            )
         money = {
-            "validate": "decimal", "criteria": ">=", "value": 0,
-            "error_title": "Montant invalide", "error_type": "stop",
+            "validate": "decimal",
+            "criteria": ">=",
+            "value": 0,
+            "error_title": "Montant invalide",
+            "error_type": "stop",
             "error_message": "Tapez un montant en euros, positif ou nul, sans texte (ex. 4500 "
-                             "ou 4500,50).",
+            "ou 4500,50).",
         }
-        sheet.data_validation(first, 4, last, 4, {
-            **money, "input_title": "Coût total (€)",
-            "input_message": "Le coût total de l'action ; il doit être égal à la somme des "
-                             "financements.",
-        })
+        sheet.data_validation(
+            first,
+            4,
+            last,
+            4,
+            {
+                **money,
+                "input_title": "Coût total (€)",
+                "input_message": "Le coût total de l'action ; il doit être égal à la somme des "
+                "financements.",
+            },
+        )
         for funder in self.settings.funders:
             index = cols.keys.index(L.funder_key(funder.code))
-            sheet.data_validation(first, index, last, index, {
-                **money, "input_title": funder.label[:32],
-                "input_message": f"Montant demandé à {funder.code} ; laissez vide si aucun.",
-            })
+            sheet.data_validation(
+                first,
+                index,
+                last,
+                index,
+                {
+                    **money,
+                    "input_title": funder.label[:32],
+                    "input_message": f"Montant demandé à {funder.code} ; laissez vide si aucun.",
+                },
+            )
 
     def _rows(self, sheet: Worksheet, actions: Sequence[Action], first: int, last: int) -> None:
         cols = self.columns
         funder_indexes = [cols.keys.index(L.funder_key(f.code)) for f in self.settings.funders]
-        first_funder, last_funder = L.column_letter(funder_indexes[0]), L.column_letter(
-            funder_indexes[-1])
+        first_funder, last_funder = (
+            L.column_letter(funder_indexes[0]),
+            L.column_letter(funder_indexes[-1]),
+        )
         gap_index = cols.keys.index("gap")
         input_formats = [self.f_text] * 4 + [self.f_money] * (gap_index - 4)
         if self.sponsor:
@@ -227,8 +320,9 @@ class _Writer:
             for index, fmt in enumerate(input_formats):
                 sheet.write_blank(row, index, None, fmt)
             if action is not None:
-                for index, text in enumerate((action.axis, action.title, action.description,
-                                              action.sponsor)):
+                for index, text in enumerate(
+                    (action.axis, action.title, action.description, action.sponsor)
+                ):
                     if text:
                         sheet.write_string(row, index, text, input_formats[index])
                 sheet.write_number(row, 4, action.total, self.f_money)
@@ -240,9 +334,12 @@ class _Writer:
                 sheet.write_string(row, 3, self.sponsor, self.f_fixed)
             gap = action.gap if action is not None else ZERO
             sheet.write_formula(
-                row, gap_index,
+                row,
+                gap_index,
                 f"=ROUND(E{excel_row}-SUM({first_funder}{excel_row}:{last_funder}{excel_row}),2)",
-                self.f_gap, gap)
+                self.f_gap,
+                gap,
+            )
 
     def _totals(self, sheet: Worksheet, actions: Sequence[Action]) -> None:
         cols = self.columns
@@ -258,8 +355,12 @@ class _Writer:
                 code = key.removeprefix("funder:")
                 value = sum((a.amount(code) for a in actions), ZERO)
             sheet.write_formula(
-                row, index, f"=SUM({letter}{L.FIRST_ROW}:{letter}{self.last_row})",
-                self.f_total, value)
+                row,
+                index,
+                f"=SUM({letter}{L.FIRST_ROW}:{letter}{self.last_row})",
+                self.f_total,
+                value,
+            )
 
     # -- the other sheets --------------------------------------------------------------------
     def _help_sheet(self) -> None:
@@ -271,31 +372,54 @@ class _Writer:
             (f"{s.commune}, quartier prioritaire « {s.qpv} »", self.f_help),
             ("", None),
             ("Ce qu'il faut remplir", self.f_help_head),
-            ("Dans l'onglet « Actions », une ligne par action, sans ligne vide entre deux "
-             "actions :", self.f_help),
+            (
+                "Dans l'onglet « Actions », une ligne par action, sans ligne vide entre deux "
+                "actions :",
+                self.f_help,
+            ),
             ("• Axe du contrat de ville : choisissez dans la liste déroulante.", self.f_help),
             ("• Intitulé de l'action : son titre, unique pour un même porteur.", self.f_help),
-            ("• Description : ce que fait l'action, pour qui, avec quels partenaires.", self.f_help),
+            (
+                "• Description : ce que fait l'action, pour qui, avec quels partenaires.",
+                self.f_help,
+            ),
             ("• Porteur : choisissez dans la liste déroulante.", self.f_help),
             ("• Coût total (€) : le budget prévisionnel de l'action.", self.f_help),
-            ("• Une colonne par financeur : le montant demandé ou obtenu ; laissez vide si aucun.",
-             self.f_help),
+            (
+                "• Une colonne par financeur : le montant demandé ou obtenu ; "
+                "laissez vide si aucun.",
+                self.f_help,
+            ),
             ("", None),
             ("Les règles", self.f_help_head),
-            ("• Le coût total est égal à la somme des financements : la colonne « Écart » "
-             "devient rouge tant que ce n'est pas le cas.", self.f_help),
-            ("• Les montants sont en euros, positifs, avec au plus deux décimales (les "
-             "centimes) ; tapez des nombres, pas du texte.", self.f_help),
+            (
+                "• Le coût total est égal à la somme des financements : la colonne « Écart » "
+                "devient rouge tant que ce n'est pas le cas.",
+                self.f_help,
+            ),
+            (
+                "• Les montants sont en euros, positifs, avec au plus deux décimales (les "
+                "centimes) ; tapez des nombres, pas du texte.",
+                self.f_help,
+            ),
             ("• Chaque action a au moins un financeur.", self.f_help),
-            ("• Ne renommez pas les colonnes, n'ajoutez pas d'onglet à la place de « Actions » : "
-             "le classeur est relu automatiquement.", self.f_help),
+            (
+                "• Ne renommez pas les colonnes, n'ajoutez pas d'onglet à la place de "
+                "« Actions » : le classeur est relu automatiquement.",
+                self.f_help,
+            ),
             ("• Les cellules grisées sont calculées ou verrouillées.", self.f_help),
             ("", None),
             ("Où l'envoyer", self.f_help_head),
-            (f"Renvoyez ce classeur, au format .xlsx, à : {s.contact}, avant {s.deadline}.",
-             self.f_help),
-            ("En cas d'erreur, vous recevrez une copie de votre classeur avec un onglet "
-             "« À corriger » qui indique chaque cellule à reprendre et comment.", self.f_help),
+            (
+                f"Renvoyez ce classeur, au format .xlsx, à : {s.contact}, avant {s.deadline}.",
+                self.f_help,
+            ),
+            (
+                "En cas d'erreur, vous recevrez une copie de votre classeur avec un onglet "
+                "« À corriger » qui indique chaque cellule à reprendre et comment.",
+                self.f_help,
+            ),
         ]
         for row, (text, fmt) in enumerate(lines):
             if text:
@@ -312,9 +436,11 @@ class _Writer:
             sheet.write_string(row, 1, sponsor)
         sheet.set_column(0, 1, 50)
         self.book.define_name(
-            L.AXES_NAME, f"='{L.LISTS_SHEET}'!$A$2:$A${len(self.settings.axes) + 1}")
+            L.AXES_NAME, f"='{L.LISTS_SHEET}'!$A$2:$A${len(self.settings.axes) + 1}"
+        )
         self.book.define_name(
-            L.SPONSORS_NAME, f"='{L.LISTS_SHEET}'!$B$2:$B${len(self.settings.sponsors) + 1}")
+            L.SPONSORS_NAME, f"='{L.LISTS_SHEET}'!$B$2:$B${len(self.settings.sponsors) + 1}"
+        )
         sheet.protect("")
         sheet.hide()
 
@@ -328,8 +454,9 @@ class _Writer:
         sheet.very_hidden()
 
 
-def template_metadata(settings: Settings, sponsor: str | None, capacity: int) -> list[
-        tuple[str, str]]:
+def template_metadata(
+    settings: Settings, sponsor: str | None, capacity: int
+) -> list[tuple[str, str]]:
     return [
         ("format", L.TEMPLATE_FORMAT),
         ("template_version", L.TEMPLATE_VERSION),

@@ -45,10 +45,12 @@ def validate_files(paths: Iterable[Path | str], settings: Settings | None = None
 def frame_of(read: TemplateRead, settings: Settings) -> pd.DataFrame:
     keys = [*L.FIXED_HEADERS, *funder_columns(settings)]
     records = [{key: row.values.get(key) for key in keys} for row in read.rows]
-    frame = pd.DataFrame.from_records(records, columns=keys,
-                                      index=[row.row for row in read.rows]).astype(object)
-    frame["_amounts_ok"] = [not (row.unusable - {"axis", "title", "description", "sponsor"})
-                            for row in read.rows]
+    frame = pd.DataFrame.from_records(
+        records, columns=keys, index=[row.row for row in read.rows]
+    ).astype(object)
+    frame["_amounts_ok"] = [
+        not (row.unusable - {"axis", "title", "description", "sponsor"}) for row in read.rows
+    ]
     return frame.where(frame.notna(), None)
 
 
@@ -63,8 +65,14 @@ def check_read(read: TemplateRead, settings: Settings) -> Report:
         problems.extend(_from_failures(errors.failure_cases, frame, read, settings, unusable))
     problems.extend(_warnings(frame, read, settings))
     if not read.rows:
-        problems.append(Problem.make("no-actions", "Aucune action n'est saisie dans le tableau.",
-                                     file=read.path, sheet=read.sheet))
+        problems.append(
+            Problem.make(
+                "no-actions",
+                "Aucune action n'est saisie dans le tableau.",
+                file=read.path,
+                sheet=read.sheet,
+            )
+        )
     bad_rows = {_row_of(p, read) for p in problems if p.severity is Severity.ERROR}
     problems.sort(key=lambda p: cell_order(p.cell))
     report = Report(files=[read.path], problems=problems)
@@ -81,7 +89,7 @@ def cell_order(cell: str | None) -> tuple[int, int]:
     if not cell:
         return (0, 0)
     letters = cell.rstrip("0123456789")
-    return (int(cell[len(letters):] or 0), L.column_index(letters) if letters else 0)
+    return (int(cell[len(letters) :] or 0), L.column_index(letters) if letters else 0)
 
 
 def _row_of(problem: Problem, read: TemplateRead) -> int | None:
@@ -91,8 +99,7 @@ def _row_of(problem: Problem, read: TemplateRead) -> int | None:
     return int(digits) if digits else None
 
 
-def _action(values: dict[str, object], read: TemplateRead, row: int,
-            settings: Settings) -> Action:
+def _action(values: dict[str, object], read: TemplateRead, row: int, settings: Settings) -> Action:
     funding = {}
     for funder in settings.funders:
         amount = values.get(L.funder_key(funder.code))
@@ -115,8 +122,13 @@ def _header(key: str, settings: Settings) -> str:
     return HEADERS.get(key, key)
 
 
-def _from_failures(cases: pd.DataFrame, frame: pd.DataFrame, read: TemplateRead,
-                   settings: Settings, unusable: set[tuple[int, str]]) -> list[Problem]:
+def _from_failures(
+    cases: pd.DataFrame,
+    frame: pd.DataFrame,
+    read: TemplateRead,
+    settings: Settings,
+    unusable: set[tuple[int, str]],
+) -> list[Problem]:
     problems = []
     seen: set[tuple[str, int, str | None]] = set()
     funders = funder_columns(settings)
@@ -140,24 +152,39 @@ def _from_failures(cases: pd.DataFrame, frame: pd.DataFrame, read: TemplateRead,
 _ROW_CHECKS = {"no-funder", "funders-do-not-add-up", "duplicate-title"}
 
 
-def _problem(code: str, row: int, column: str | None, values: pd.Series, read: TemplateRead,
-             settings: Settings, funders: list[str]) -> Problem:
+def _problem(
+    code: str,
+    row: int,
+    column: str | None,
+    values: pd.Series,
+    read: TemplateRead,
+    settings: Settings,
+    funders: list[str],
+) -> Problem:
     value = values.get(column) if column else None
     header = _header(column, settings) if column else ""
     if code == "missing-value":
         message = f"« {header} » est obligatoire : remplissez cette cellule."
     elif code == "unknown-axis":
-        message = (f"« {value} » n'est pas un axe de la programmation : choisissez-en un dans "
-                   "la liste déroulante.")
+        message = (
+            f"« {value} » n'est pas un axe de la programmation : choisissez-en un dans "
+            "la liste déroulante."
+        )
     elif code == "unknown-sponsor":
-        message = (f"« {value} » n'est pas un porteur connu ({', '.join(settings.sponsors)}) : "
-                   "choisissez-le dans la liste déroulante.")
+        message = (
+            f"« {value} » n'est pas un porteur connu ({', '.join(settings.sponsors)}) : "
+            "choisissez-le dans la liste déroulante."
+        )
     elif code == "sponsor-not-allowed":
-        message = (f"Ce modèle est celui du porteur {read.sponsor} : une action de « {value} » "
-                   "doit être envoyée dans le modèle de ce porteur.")
+        message = (
+            f"Ce modèle est celui du porteur {read.sponsor} : une action de « {value} » "
+            "doit être envoyée dans le modèle de ce porteur."
+        )
     elif code == "text-too-long":
         limit = 255 if column == "title" else L.MAX_CELL_TEXT
-        message = f"Le texte fait {len(str(value))} caractères ; {limit} au plus : raccourcissez-le."
+        message = (
+            f"Le texte fait {len(str(value))} caractères ; {limit} au plus : raccourcissez-le."
+        )
     elif code == "negative-amount":
         message = f"Un montant ne peut pas être négatif ({value}) : tapez un montant positif."
     elif code == "too-many-decimals":
@@ -166,38 +193,60 @@ def _problem(code: str, row: int, column: str | None, values: pd.Series, read: T
         message = "Le coût total est nul : indiquez le coût de l'action."
     elif code == "no-funder":
         column = funders[0]
-        message = ("Aucun financeur n'est indiqué : répartissez le coût total entre les colonnes "
-                   "des financeurs.")
+        message = (
+            "Aucun financeur n'est indiqué : répartissez le coût total entre les colonnes "
+            "des financeurs."
+        )
     elif code == "funders-do-not-add-up":
         column = "total"
         value = values["total"]
         funded = sum((v for v in values[funders] if v is not None), ZERO)
         gap = value - funded
         if gap > 0:
-            message = (f"Il manque {format_euros(gap, cents=True)} de financements : le coût "
-                       f"total est {format_euros(value)}, les financeurs totalisent "
-                       f"{format_euros(funded)}. Complétez un financement ou corrigez le coût.")
+            message = (
+                f"Il manque {format_euros(gap, cents=True)} de financements : le coût "
+                f"total est {format_euros(value)}, les financeurs totalisent "
+                f"{format_euros(funded)}. Complétez un financement ou corrigez le coût."
+            )
         else:
-            message = (f"Les financements dépassent le coût total de {format_euros(-gap, cents=True)}"
-                       f" : le coût total est {format_euros(value)}, les financeurs totalisent "
-                       f"{format_euros(funded)}. Corrigez un financement ou le coût.")
+            message = (
+                f"Les financements dépassent le coût total de {format_euros(-gap, cents=True)}"
+                f" : le coût total est {format_euros(value)}, les financeurs totalisent "
+                f"{format_euros(funded)}. Corrigez un financement ou le coût."
+            )
     elif code == "duplicate-title":
         column = "title"
         value = values["title"]
-        message = (f"Le porteur {values['sponsor']} a une autre action de même intitulé : "
-                   "donnez à chaque action un intitulé distinct, ou fusionnez les lignes.")
+        message = (
+            f"Le porteur {values['sponsor']} a une autre action de même intitulé : "
+            "donnez à chaque action un intitulé distinct, ou fusionnez les lignes."
+        )
     else:  # a pandera check we did not name: say so plainly
         message = f"La valeur ne respecte pas la règle « {code} »."
-    return Problem.make(code, message, file=read.path, sheet=read.sheet,
-                        cell=read.cell(column, row) if column else f"A{row}", value=value)
+    return Problem.make(
+        code,
+        message,
+        file=read.path,
+        sheet=read.sheet,
+        cell=read.cell(column, row) if column else f"A{row}",
+        value=value,
+    )
 
 
 def _warnings(frame: pd.DataFrame, read: TemplateRead, settings: Settings) -> list[Problem]:
     problems = []
 
     def warn(code: str, message: str, key: str, row: int, value: object = None) -> None:
-        problems.append(Problem.make(code, message, file=read.path, sheet=read.sheet,
-                                     cell=read.cell(key, row), value=value))
+        problems.append(
+            Problem.make(
+                code,
+                message,
+                file=read.path,
+                sheet=read.sheet,
+                cell=read.cell(key, row),
+                value=value,
+            )
+        )
 
     capped = [f for f in settings.funders if f.max_share is not None]
     first_row_of: dict[str, int] = {}
@@ -206,14 +255,23 @@ def _warnings(frame: pd.DataFrame, read: TemplateRead, settings: Settings) -> li
         total = values["total"]
         description = values["description"]
         if not description or not str(description).strip():
-            warn("missing-description", "L'action n'a pas de description : dites en une ou deux "
-                 "phrases ce qu'elle fait et pour qui.", "description", row)
+            warn(
+                "missing-description",
+                "L'action n'a pas de description : dites en une ou deux "
+                "phrases ce qu'elle fait et pour qui.",
+                "description",
+                row,
+            )
         else:
             key = " ".join(str(description).split()).casefold()
             if key in first_row_of:
-                warn("duplicate-description", f"Même description que l'action de la ligne "
-                     f"{first_row_of[key]} : décrivez ce que cette action a de propre.",
-                     "description", row)
+                warn(
+                    "duplicate-description",
+                    f"Même description que l'action de la ligne "
+                    f"{first_row_of[key]} : décrivez ce que cette action a de propre.",
+                    "description",
+                    row,
+                )
             else:
                 first_row_of[key] = row
         if not isinstance(total, Decimal) or total <= 0:
@@ -222,7 +280,13 @@ def _warnings(frame: pd.DataFrame, read: TemplateRead, settings: Settings) -> li
             amount = values[L.funder_key(funder.code)]
             if isinstance(amount, Decimal) and amount * 100 > total * funder.max_share:  # type: ignore[operator]
                 share = (amount * 100 / total).quantize(Decimal("0.1"))
-                warn("share-above-cap", f"{funder.code} financerait {share} % du coût, au-delà "
-                     f"du plafond de {funder.max_share} % : vérifiez ce montant ou le plan de "
-                     "financement.", L.funder_key(funder.code), row, amount)
+                warn(
+                    "share-above-cap",
+                    f"{funder.code} financerait {share} % du coût, au-delà "
+                    f"du plafond de {funder.max_share} % : vérifiez ce montant ou le plan de "
+                    "financement.",
+                    L.funder_key(funder.code),
+                    row,
+                    amount,
+                )
     return problems

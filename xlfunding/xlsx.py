@@ -52,7 +52,7 @@ def _local(tag: str) -> str:
 
 
 def split_ref(ref: str) -> tuple[str, int]:
-    """"AB12" -> ("AB", 12)."""
+    """ "AB12" -> ("AB", 12)."""
     for index, char in enumerate(ref):
         if char.isdigit():
             return ref[:index], int(ref[index:])
@@ -95,11 +95,16 @@ class XlsxFile:
         for info in self.zip.infolist():
             total += info.file_size
             if info.file_size > MAX_PART_BYTES:
-                raise HostileFile(self.path, f"la partie « {info.filename} » ferait "
-                                  f"{info.file_size // 2**20} Mo une fois décompressée")
+                raise HostileFile(
+                    self.path,
+                    f"la partie « {info.filename} » ferait "
+                    f"{info.file_size // 2**20} Mo une fois décompressée",
+                )
             if info.file_size > 2**20 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-                raise HostileFile(self.path, f"la partie « {info.filename} » est une bombe de "
-                                  "décompression (taux anormal)")
+                raise HostileFile(
+                    self.path,
+                    f"la partie « {info.filename} » est une bombe de décompression (taux anormal)",
+                )
         if total > MAX_TOTAL_BYTES:
             raise HostileFile(self.path, f"le contenu ferait {total // 2**20} Mo décompressé")
 
@@ -114,11 +119,12 @@ class XlsxFile:
     def _iterparse(self, part: str) -> Iterator[tuple[str, Element]]:
         handle = self._open(part)
         try:
-            for event, element in safe_iterparse(handle, events=("end",), forbid_dtd=True):
-                yield event, element
+            yield from safe_iterparse(handle, events=("end",), forbid_dtd=True)
         except DefusedXmlException as exc:
-            raise HostileFile(self.path, f"la partie « {part} » déclare une DTD ou des entités "
-                              "XML, refusées par sécurité") from exc
+            raise HostileFile(
+                self.path,
+                f"la partie « {part} » déclare une DTD ou des entités XML, refusées par sécurité",
+            ) from exc
         except (SyntaxError, zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
             # xml.etree.ElementTree.ParseError is a SyntaxError
             raise UnreadableFile(self.path, f"partie « {part} » corrompue ({exc})") from exc
@@ -135,7 +141,8 @@ class XlsxFile:
     def _main_part(self) -> str:
         for _, element in self._iterparse("_rels/.rels"):
             if _local(element.tag) == "Relationship" and element.get("Type", "").endswith(
-                    "/officeDocument"):
+                "/officeDocument"
+            ):
                 return element.get("Target", "").lstrip("/")
         raise NotAnXlsx(self.path, "aucun classeur dans l'archive")
 
@@ -165,12 +172,14 @@ class XlsxFile:
                 rid = next((v for k, v in element.attrib.items() if _local(k) == "id"), "")
                 part = rels.get(rid)
                 if part and part in self.zip.namelist():
-                    sheets.append(SheetInfo(element.get("name", ""), element.get(
-                        "state", "visible"), part))
+                    sheets.append(
+                        SheetInfo(element.get("name", ""), element.get("state", "visible"), part)
+                    )
             elif tag == "definedName":
                 local_id = element.get("localSheetId")
                 names.setdefault(element.get("name", ""), []).append(
-                    (element.text or "", int(local_id) if local_id and local_id.isdigit() else None))
+                    (element.text or "", int(local_id) if local_id and local_id.isdigit() else None)
+                )
         if not sheets:
             raise NotAnXlsx(self.path, "le classeur n'a aucune feuille")
         return sheets, names
