@@ -34,6 +34,20 @@ class NotAnAnnex(NotATemplate):
     code = "not-an-annex"
 
 
+def annex_metadata(settings: Settings, layout: dict[str, Any]) -> list[tuple[str, str]]:
+    """The rows of the very hidden metadata sheet: everything ``read_annex`` relies on."""
+    return [
+        ("format", ANNEX_FORMAT),
+        ("version", ANNEX_VERSION),
+        ("year", str(settings.year)),
+        ("commune", settings.commune),
+        ("qpv", settings.qpv),
+        ("settings_fingerprint", settings.fingerprint),
+        ("settings", json.dumps(settings_to_dict(settings), ensure_ascii=False)),
+        ("layout", json.dumps(layout, ensure_ascii=False)),
+    ]
+
+
 def settings_to_dict(settings: Settings) -> dict[str, Any]:
     """The inverse of ``settings_from_dict``: what the annex stores to rebuild its settings."""
     funders = []
@@ -53,9 +67,13 @@ def settings_to_dict(settings: Settings) -> dict[str, Any]:
         deliberations.append(entry)
     return {
         "programme": {
-            "year": settings.year, "commune": settings.commune, "qpv": settings.qpv,
-            "title": settings.title, "annex_label": settings.annex_label,
-            "contact": settings.contact, "deadline": settings.deadline,
+            "year": settings.year,
+            "commune": settings.commune,
+            "qpv": settings.qpv,
+            "title": settings.title,
+            "annex_label": settings.annex_label,
+            "contact": settings.contact,
+            "deadline": settings.deadline,
         },
         "axes": list(settings.axes),
         "sponsors": list(settings.sponsors),
@@ -79,8 +97,10 @@ def read_annex(path: Path | str, settings: Settings | None = None) -> Programme:
         if settings is None:
             settings = stored
         elif settings.fingerprint != meta.get("settings_fingerprint"):
-            raise WrongProgramme(path, f"annexe écrite pour {stored.programme_id} "
-                                       f"{stored.year}, avec d'autres paramètres")
+            raise WrongProgramme(
+                path,
+                f"annexe écrite pour {stored.programme_id} {stored.year}, avec d'autres paramètres",
+            )
         try:
             layout = json.loads(meta["layout"])
             sheet = book[layout["sheet"]]
@@ -114,8 +134,9 @@ def _metadata(book: Any, path: Path) -> dict[str, str]:
     if meta.get("format") != ANNEX_FORMAT:
         raise NotAnAnnex(path)
     if meta.get("version") not in KNOWN_VERSIONS:
-        raise NotAnAnnex(path, f"version « {meta.get('version')} » inconnue de cette version "
-                               "de xlfunding")
+        raise NotAnAnnex(
+            path, f"version « {meta.get('version')} » inconnue de cette version de xlfunding"
+        )
     return meta
 
 
@@ -138,8 +159,12 @@ def _actions(sheet: Any, layout: dict[str, Any], path: Path) -> tuple[Action, ..
     if not sections:
         return ()
     first, last = sections[0]["row"], sections[-1]["subtotal_row"]
-    rows = {first + offset: values for offset, values in enumerate(
-        sheet.iter_rows(min_row=first, max_row=last, values_only=True))}
+    rows = {
+        first + offset: values
+        for offset, values in enumerate(
+            sheet.iter_rows(min_row=first, max_row=last, values_only=True)
+        )
+    }
     fields = {key: columns[key] for key in ("title", "description", "sponsor", "total")}
     actions = []
     for section in sections:
@@ -150,15 +175,17 @@ def _actions(sheet: Any, layout: dict[str, Any], path: Path) -> tuple[Action, ..
                 value = cells.amount(letter)
                 if value:
                     funding[code] = value
-            actions.append(Action(
-                axis=section["name"],
-                title=cells.text(columns["title"]),
-                description=cells.text(columns["description"]),
-                sponsor=cells.text(columns["sponsor"]),
-                total=cells.amount(columns["total"]) or ZERO,
-                funding=funding,
-                source=Location(path, sheet.title, row, fields),
-            ))
+            actions.append(
+                Action(
+                    axis=section["name"],
+                    title=cells.text(columns["title"]),
+                    description=cells.text(columns["description"]),
+                    sponsor=cells.text(columns["sponsor"]),
+                    total=cells.amount(columns["total"]) or ZERO,
+                    funding=funding,
+                    source=Location(path, sheet.title, row, fields),
+                )
+            )
     return tuple(actions)
 
 

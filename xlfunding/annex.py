@@ -1,0 +1,415 @@
+"""Write the annex the council votes and the prefecture receives, and export it as PDF.
+
+Sheet « Annexe »: a shaded row per axis, its actions (title, description, sponsor, the budget
+text as the annex prints it, then the numbers), a subtotal per axis, TOTAL and each funder group,
+then the prefecture's acknowledgements. Sheet « Synthèse »: each funder group, axis and sponsor
+with its share, and a pie chart. Every figure is a formula carrying the value computed here in
+Decimal, so a reader that does not recompute (openpyxl, pandas, previews) sees the same numbers.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import tempfile
+import textwrap
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+from xlsxwriter.worksheet import Worksheet
+
+from xlfunding.annex_reader import ANNEX_SHEET, META_SHEET, SUMMARY_SHEET, annex_metadata
+from xlfunding.layout import MAX_CELL_TEXT, column_letter
+from xlfunding.libreoffice import LibreOfficeMissing, convert, find_soffice
+from xlfunding.model import Action, Location, Programme
+from xlfunding.money import ZERO, format_euros
+from xlfunding.output import atomic_path, check_output
+
+OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+# « Annexe »: 0-based rows and columns; one numeric column per funder from FIRST_FUNDER on.
+TITLE_ROW, LABEL_ROW, HEADLINE_ROW, HEADER_ROW, FIRST_ROW = 0, 1, 2, 3, 4
+KEYS = ("title", "description", "sponsor", "budget", "total", "source")
+TITLE, DESCRIPTION, SPONSOR, BUDGET, TOTAL, SOURCE = range(len(KEYS))
+FIRST_FUNDER = len(KEYS)
+COST, WHO = column_letter(TOTAL), column_letter(SPONSOR)  # "E", "C"
+HEADERS = ("Intitulé du projet", "Description", "Porteur", "Budget prévisionnel", "Coût total")
+WIDTHS = (40, 100, 11, 28, 14, 45)
+LINE_HEIGHT, MAX_ROW_HEIGHT = 12.75, 409  # points; Excel refuses taller rows
+# French grouping whatever the reader's locale: "248 656 €".
+EURO, EURO_CENTS, PERCENT = '[$-40C]#,##0\\ "€"', '[$-40C]#,##0.00\\ "€"', "0 %"
+BASE = {"font_name": "Arial", "font_size": 10, "valign": "top"}
+CELL = {"border": 1, "border_color": "#A6A6A6"}
+FORMATS: dict[str, dict[str, Any]] = {
+    "title": {"bold": True, "font_size": 14},
+    "label": {"bold": True, "font_size": 12},
+    "header": {
+        **CELL,
+        "bold": True,
+        "text_wrap": True,
+        "valign": "vcenter",
+        "bg_color": "#1F4E79",
+        "font_color": "#FFFFFF",
+    },
+    "axis": {**CELL, "bold": True, "bg_color": "#D9E1F2"},
+    "text": {**CELL, "text_wrap": True},
+    "center": {**CELL, "align": "center"},
+    "money": {**CELL, "num_format": EURO},
+    "sub_label": {**CELL, "bold": True, "align": "right", "bg_color": "#F2F2F2"},
+    "sub": {**CELL, "bold": True, "num_format": EURO, "bg_color": "#F2F2F2"},
+    "total_label": {"bold": True, "align": "right"},
+    "total": {"bold": True, "num_format": EURO},
+    "plain": {},
+    "percent": {**CELL, "num_format": PERCENT},
+    "total_percent": {**CELL, "bold": True, "num_format": PERCENT, "bg_color": "#F2F2F2"},
+}
+
+
+def write_annex(
+    programme: Programme,
+    path: Path | str,
+    *,
+    force: bool = False,
+    show_sources: bool = False,
+    inputs: Iterable[Path] = (),
+) -> Path:
+    """Write the annex workbook; the « Source » column is hidden unless ``show_sources``."""
+    path = Path(path)
+    plan = _Plan.of(programme)
+    check_output(path, force=force, inputs=inputs)
+    with atomic_path(path) as temporary:
+        book = xlsxwriter.Workbook(str(temporary), OPTIONS)
+        _Writer(book, plan, show_sources).write()
+        book.close()
+    return path
+
+
+def export_pdf(xlsx: Path | str, pdf: Path | str, *, force: bool = False) -> Path:
+    """Print the annex workbook to PDF with LibreOffice."""
+    xlsx, pdf = Path(xlsx), Path(pdf)
+    if find_soffice() is None:
+        raise LibreOfficeMissing(xlsx, "impossible d'exporter en PDF")
+    check_output(pdf, force=force, inputs=[xlsx])
+    with tempfile.TemporaryDirectory(prefix="xlfunding-pdf-") as folder:
+        produced = convert(xlsx, "pdf", Path(folder))
+        with atomic_path(pdf) as temporary:
+            shutil.copyfile(produced, temporary)
+    return pdf
+
+
+def budget_text(action: Action, codes: Sequence[str]) -> str:
+    """« Coût total = 50 950 € » then « CCAS = 14 985 € »…, one a line: each funder with an
+    amount, in the settings' order."""
+    lines = [f"Coût total = {format_euros(action.total)}"]
+    lines += [f"{c} = {format_euros(action.amount(c))}" for c in codes if action.amount(c)]
+    return "\n".join(lines)
+
+
+def source_text(source: Location | None) -> str:
+    """« ccas-2025.xlsx — 'Actions'!ligne 5 »."""
+    if source is None:
+        return ""
+    where = f"'{source.sheet}'!ligne {source.row}"
+    return f"{source.file.name} — {where}" if source.file is not None else where
+
+
+def row_height(texts: Iterable[tuple[str, int]]) -> float:
+    """Rows of wrapped text get a height: LibreOffice does not fit them when it opens a file."""
+    lines = 1
+    for text, width in texts:
+        wrapped = (len(textwrap.wrap(part, int(width * 1.2))) or 1 for part in text.split("\n"))
+        lines = max(lines, sum(wrapped))
+    return min(MAX_ROW_HEIGHT, math.ceil(lines * LINE_HEIGHT + 3))
+
+
+@dataclass(frozen=True)
+class _Section:
+    axis: str
+    row: int  # the shaded axis row; its actions follow, then its subtotal row
+    actions: tuple[Action, ...]
+
+    @property
+    def subtotal_row(self) -> int:
+        return self.row + 1 + len(self.actions)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """Where every row goes, and every figure in Decimal, before anything is written."""
+
+    programme: Programme
+    sections: tuple[_Section, ...]
+    codes: tuple[str, ...]
+    totals: tuple[Decimal, ...]  # per numeric column: cost, then each funder
+
+    @classmethod
+    def of(cls, programme: Programme) -> _Plan:
+        codes = programme.settings.funder_codes
+        for action in programme.actions:
+            _check(action, codes)
+        sections, row = [], FIRST_ROW
+        for axis, actions in programme.by_axis().items():
+            sections.append(_Section(axis, row, actions))
+            row += len(actions) + 2
+        totals = [programme.total, *(programme.funder_total(c) for c in codes)]
+        return cls(programme, tuple(sections), codes, tuple(totals))
+
+    @property
+    def cents(self) -> bool:
+        actions = self.programme.actions
+        amounts = [a.total for a in actions] + [v for a in actions for v in a.funding.values()]
+        return any(v != v.to_integral_value() for v in amounts)
+
+    @property
+    def total_row(self) -> int:
+        return self.sections[-1].subtotal_row + 2
+
+    def group_row(self, index: int) -> int:
+        return self.total_row + 1 + index
+
+    def layout(self) -> dict[str, Any]:
+        """1-based rows and column letters, for ``read_annex``."""
+        groups = self.programme.settings.groups
+        return {
+            "sheet": ANNEX_SHEET,
+            "summary_sheet": SUMMARY_SHEET,
+            "header_row": HEADER_ROW + 1,
+            "columns": {key: column_letter(i) for i, key in enumerate(KEYS)},
+            "funders": {c: column_letter(FIRST_FUNDER + i) for i, c in enumerate(self.codes)},
+            "axes": [
+                {"name": x.axis, "row": x.row + 1, "subtotal_row": x.subtotal_row + 1}
+                for x in self.sections
+            ],
+            "total_row": self.total_row + 1,
+            "group_rows": {g: self.group_row(i) + 1 for i, g in enumerate(groups)},
+        }
+
+
+def _check(action: Action, codes: Sequence[str]) -> None:
+    unknown = sorted(set(action.funding) - set(codes))
+    if unknown:
+        raise ValueError(
+            f"action « {action.title} » : financeur(s) absent(s) des paramètres : "
+            + ", ".join(unknown)
+        )
+    if max(len(action.title), len(action.description), len(action.sponsor)) > MAX_CELL_TEXT:
+        raise ValueError(
+            f"action « {action.title[:60]} » : un texte dépasse {MAX_CELL_TEXT} "
+            "caractères, la limite d'Excel"
+        )
+
+
+def _share(amount: Decimal, total: Decimal) -> float:
+    return float(amount / total) if total else 0.0
+
+
+class _Writer:
+    def __init__(self, book: xlsxwriter.Workbook, plan: _Plan, show_sources: bool) -> None:
+        self.book, self.plan, self.show_sources = book, plan, show_sources
+        self.settings = plan.programme.settings
+        self.numeric = [TOTAL, *range(FIRST_FUNDER, FIRST_FUNDER + len(plan.codes))]
+        money = EURO_CENTS if plan.cents else EURO
+        self.f = {}
+        for name, spec in FORMATS.items():
+            spec = {**spec, "num_format": money} if spec.get("num_format") == EURO else spec
+            self.f[name] = book.add_format({**BASE, **spec})
+
+    def write(self) -> None:
+        s = self.settings
+        self.book.set_properties(
+            {
+                "title": s.title,
+                "author": s.commune,
+                "company": s.commune,
+                "subject": f"{s.annex_label} — {s.commune}, QPV {s.qpv}",
+            }
+        )
+        self.book.set_calc_mode("auto")
+        annex = self.book.add_worksheet(ANNEX_SHEET)
+        self._annex(annex)
+        self._summary(self.book.add_worksheet(SUMMARY_SHEET))
+        meta = self.book.add_worksheet(META_SHEET)
+        for row, (key, value) in enumerate(annex_metadata(s, self.plan.layout())):
+            meta.write_string(row, 0, key)
+            meta.write_string(row, 1, value)
+        meta.very_hidden()
+        annex.activate()
+
+    def _formula(
+        self, sheet: Worksheet, cell: tuple[int, int], formula: str, value: Decimal, fmt: str
+    ) -> None:
+        sheet.write_formula(*cell, formula, self.f[fmt], float(value))
+
+    def _page(self, sheet: Worksheet) -> None:
+        sheet.set_landscape()
+        sheet.set_paper(9)  # A4
+        sheet.fit_to_pages(1, 0)
+        sheet.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
+        sheet.set_footer("&C&P / &N")
+
+    # -- « Annexe » ------------------------------------------------------------------------
+    def _annex(self, sheet: Worksheet) -> None:
+        plan, f = self.plan, self.f
+        sheet.write_string(TITLE_ROW, 0, self.settings.title.upper(), f["title"])
+        sheet.write_string(LABEL_ROW, 0, self.settings.annex_label, f["label"])
+        sheet.write_string(HEADLINE_ROW, BUDGET, "Coût total de la programmation", f["total_label"])
+        self._formula(
+            sheet, (HEADLINE_ROW, TOTAL), f"={COST}{plan.total_row + 1}", plan.totals[0], "total"
+        )
+        for col, header in enumerate([*HEADERS, "Source", *plan.codes]):
+            sheet.write_string(HEADER_ROW, col, header, f["header"])
+        for col, width in enumerate(WIDTHS):
+            hidden = col == SOURCE and not self.show_sources
+            sheet.set_column(col, col, width, None, {"hidden": True} if hidden else {})
+        sheet.set_column(FIRST_FUNDER, FIRST_FUNDER + len(plan.codes) - 1, 12)
+        for section in plan.sections:
+            self._section(sheet, section)
+        self._totals(sheet)
+        sheet.freeze_panes(HEADER_ROW + 1, 0)
+        sheet.repeat_rows(HEADER_ROW)
+        self._page(sheet)
+        # The council reads the text columns and the totals; the funder columns stay on screen.
+        last = plan.group_row(len(self.settings.groups)) + len(self._acknowledgements())
+        sheet.print_area(0, 0, last, SOURCE)
+
+    def _section(self, sheet: Worksheet, section: _Section) -> None:
+        f, codes = self.f, self.plan.codes
+        sheet.write_string(section.row, 0, section.axis, f["axis"])
+        for col in range(1, FIRST_FUNDER + len(codes)):
+            sheet.write_blank(section.row, col, None, f["axis"])
+        for row, action in enumerate(section.actions, start=section.row + 1):
+            texts = {
+                TITLE: action.title,
+                DESCRIPTION: action.description,
+                SPONSOR: action.sponsor,
+                BUDGET: budget_text(action, codes),
+                SOURCE: source_text(action.source),
+            }
+            for col, text in texts.items():
+                fmt = f["center"] if col == SPONSOR else f["text"]
+                if text:
+                    sheet.write_string(row, col, text, fmt)
+                else:
+                    sheet.write_blank(row, col, None, fmt)
+            sheet.set_row(
+                row, row_height((texts[c], WIDTHS[c]) for c in (TITLE, DESCRIPTION, BUDGET))
+            )
+            values = [action.total, *(action.amount(c) for c in codes)]
+            for col, value in zip(self.numeric, values, strict=True):
+                if value or col == TOTAL:
+                    sheet.write_number(row, col, float(value), f["money"])
+                else:
+                    sheet.write_blank(row, col, None, f["money"])
+        row = section.subtotal_row
+        sheet.write_string(row, BUDGET, "Sous-total", f["sub_label"])
+        sheet.write_blank(row, SOURCE, None, f["sub"])
+        sums = [sum((a.total for a in section.actions), ZERO)]
+        sums += [sum((a.amount(c) for a in section.actions), ZERO) for c in codes]
+        for col, value in zip(self.numeric, sums, strict=True):
+            span = f"{column_letter(col)}{section.row + 1}:{column_letter(col)}{row}"
+            self._formula(sheet, (row, col), f"=ROUND(SUM({span}),2)", value, "sub")
+
+    def _totals(self, sheet: Worksheet) -> None:
+        plan, s, row = self.plan, self.settings, self.plan.total_row
+        sheet.write_string(row, BUDGET, "TOTAL", self.f["total_label"])
+        for col, value in zip(self.numeric, plan.totals, strict=True):
+            terms = "+".join(f"{column_letter(col)}{x.subtotal_row + 1}" for x in plan.sections)
+            self._formula(sheet, (row, col), f"=ROUND({terms},2)", value, "total")
+        groups = plan.programme.group_totals()
+        for index, group in enumerate(s.groups):
+            members = [FIRST_FUNDER + plan.codes.index(c) for c in s.group_members(group)]
+            terms = "+".join(f"{column_letter(c)}{row + 1}" for c in members)
+            formula = f"=ROUND({terms},2)" if len(members) > 1 else f"={terms}"
+            sheet.write_string(plan.group_row(index), BUDGET, group, self.f["total_label"])
+            self._formula(sheet, (plan.group_row(index), TOTAL), formula, groups[group], "total")
+        first = plan.group_row(len(s.groups)) + 1
+        for offset, text in enumerate(self._acknowledgements()):
+            if text:
+                sheet.write_string(first + offset, 0, text, self.f["plain"])
+
+    def _acknowledgements(self) -> list[str]:
+        lines: list[str] = []
+        for deliberation in self.settings.deliberations:
+            lines += ["Accusé de réception en préfecture", deliberation.acte]
+            if deliberation.teletransmission:
+                lines.append(f"Date de télétransmission : {deliberation.teletransmission:%d/%m/%Y}")
+            if deliberation.reception:
+                lines.append(f"Date de réception préfecture : {deliberation.reception:%d/%m/%Y}")
+            lines.append("")
+        return lines
+
+    # -- « Synthèse » ----------------------------------------------------------------------
+    def _summary(self, sheet: Worksheet) -> None:
+        plan, programme, annex = self.plan, self.plan.programme, f"'{ANNEX_SHEET}'!"
+        sheet.write_string(0, 0, f"Synthèse — {self.settings.title}", self.f["title"])
+        for col, width in enumerate((60, 16, 10)):
+            sheet.set_column(col, col, width)
+        groups = programme.group_totals()
+        rows = [
+            (g, f"={annex}${COST}${plan.group_row(i) + 1}", groups[g]) for i, g in enumerate(groups)
+        ]
+        end = self._table(sheet, 2, "Financeurs", rows)
+        rows = [
+            (
+                x.axis,
+                f"={annex}${COST}${x.subtotal_row + 1}",
+                sum((a.total for a in x.actions), ZERO),
+            )
+            for x in plan.sections
+        ]
+        end = self._table(sheet, end + 2, "Axes du contrat de ville", rows)
+        first, last = FIRST_ROW + 1, plan.sections[-1].subtotal_row + 1
+        sponsors, start = programme.by_sponsor(), end + 2
+        rows = [
+            (
+                name,
+                f"=ROUND(SUMPRODUCT(--EXACT({annex}${WHO}${first}:${WHO}${last},A{row + 1}),"
+                f"{annex}${COST}${first}:${COST}${last}),2)",
+                sum((a.total for a in actions), ZERO),
+            )
+            for row, (name, actions) in enumerate(sponsors.items(), start=start + 1)
+        ]
+        self._table(sheet, start, "Porteurs", rows)
+        chart = self.book.add_chart({"type": "pie"})
+        chart.add_series(
+            {
+                "name": "Financements par groupe",
+                "categories": [SUMMARY_SHEET, 3, 0, 2 + len(groups), 0],
+                "values": [SUMMARY_SHEET, 3, 1, 2 + len(groups), 1],
+                "data_labels": {"percentage": True, "category": True, "leader_lines": True},
+            }
+        )
+        chart.set_title({"name": "Répartition des financements par groupe"})
+        chart.set_legend({"none": True})
+        sheet.insert_chart(2, 4, chart, {"x_scale": 1.4, "y_scale": 1.4})
+        self._page(sheet)
+
+    def _table(
+        self, sheet: Worksheet, row: int, heading: str, rows: Sequence[tuple[str, str, Decimal]]
+    ) -> int:
+        """Name | amount | share, then a TOTAL row with the share covered; returns that row."""
+        total, end = self.plan.totals[0], row + 1 + len(rows)
+        for col, text in enumerate((heading, "Montant", "Part")):
+            sheet.write_string(row, col, text, self.f["header"])
+        for r, (name, formula, amount) in enumerate(rows, start=row + 1):
+            sheet.write_string(r, 0, name, self.f["text"])
+            self._formula(sheet, (r, 1), formula, amount, "money")
+            share = f"=IF($B${end + 1}=0,0,B{r + 1}/$B${end + 1})"
+            sheet.write_formula(r, 2, share, self.f["percent"], _share(amount, total))
+        sheet.write_string(end, 0, "TOTAL", self.f["sub_label"])
+        self._formula(
+            sheet, (end, 1), f"='{ANNEX_SHEET}'!${COST}${self.plan.total_row + 1}", total, "sub"
+        )
+        covered = sum((amount for _, _, amount in rows), ZERO)
+        cells = f"B{row + 2}:B{end}" if rows else "0"
+        sheet.write_formula(
+            end,
+            2,
+            f"=IF(B{end + 1}=0,0,SUM({cells})/B{end + 1})",
+            self.f["total_percent"],
+            _share(covered, total),
+        )
+        return end
