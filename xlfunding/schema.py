@@ -37,11 +37,9 @@ def _not_zero(series: pd.Series) -> pd.Series:
     return series.map(lambda amount: amount != ZERO)
 
 
-def _funded(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
-    """Sum of the funders per row, blank as 0, exact."""
-    return frame[columns].apply(
-        lambda row: sum((v for v in row if v is not None and v == v), ZERO), axis=1
-    )
+def _amounts(frame: pd.DataFrame) -> pd.DataFrame:
+    """Amount columns with blanks as exact zeros (still Decimal objects, summed exactly)."""
+    return frame.where(frame.notna(), ZERO)
 
 
 def _one_of(values: Iterable[str], name: str) -> pa.Check:
@@ -68,18 +66,12 @@ def build_schema(settings: Settings, sponsor: str | None = None) -> pa.DataFrame
     sponsors = [sponsor] if sponsor else list(settings.sponsors)
 
     def some_funder(frame: pd.DataFrame) -> pd.Series:
-        return frame[funders].apply(
-            lambda row: any(v is not None and v == v and v > ZERO for v in row), axis=1
-        )
+        return (_amounts(frame[funders]) > ZERO).any(axis=1)
 
     def adds_up(frame: pd.DataFrame) -> pd.Series:
-        if frame.empty:
-            return pd.Series(dtype=bool)
         known = frame["_amounts_ok"] & frame["total"].notna()
-        gap = frame["total"].where(known, ZERO).map(lambda v: v if v == v else ZERO)
-        return (
-            ~known | (gap - _funded(frame, funders)).map(lambda d: d == ZERO) | ~some_funder(frame)
-        )
+        gap = _amounts(frame[["total"]])["total"] - _amounts(frame[funders]).sum(axis=1)
+        return ~known | (gap == ZERO) | ~some_funder(frame)
 
     def unique_titles(frame: pd.DataFrame) -> pd.Series:
         keys = (

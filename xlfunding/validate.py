@@ -234,59 +234,38 @@ def _problem(
 
 
 def _warnings(frame: pd.DataFrame, read: TemplateRead, settings: Settings) -> list[Problem]:
+    """Advice, not errors: missing or repeated descriptions, a funder above its cap."""
     problems = []
 
     def warn(code: str, message: str, key: str, row: int, value: object = None) -> None:
         problems.append(
-            Problem.make(
-                code,
-                message,
-                file=read.path,
-                sheet=read.sheet,
-                cell=read.cell(key, row),
-                value=value,
-            )
+            Problem.make(code, message, file=read.path, sheet=read.sheet,
+                         cell=read.cell(key, row), value=value)
         )
 
-    capped = [f for f in settings.funders if f.max_share is not None]
-    first_row_of: dict[str, int] = {}
-    for row, values in frame.iterrows():
-        row = int(row)  # type: ignore[call-overload]
-        total = values["total"]
-        description = values["description"]
-        if not description or not str(description).strip():
-            warn(
-                "missing-description",
-                "L'action n'a pas de description : dites en une ou deux "
-                "phrases ce qu'elle fait et pour qui.",
-                "description",
-                row,
-            )
-        else:
-            key = " ".join(str(description).split()).casefold()
-            if key in first_row_of:
-                warn(
-                    "duplicate-description",
-                    f"Même description que l'action de la ligne "
-                    f"{first_row_of[key]} : décrivez ce que cette action a de propre.",
-                    "description",
-                    row,
-                )
-            else:
-                first_row_of[key] = row
-        if not isinstance(total, Decimal) or total <= 0:
+    descriptions = frame["description"].map(lambda d: " ".join(str(d).split()).casefold()
+                                            if d is not None else "")
+    for row in descriptions.index[descriptions == ""]:
+        warn("missing-description", "L'action n'a pas de description : dites en une ou deux "
+             "phrases ce qu'elle fait et pour qui.", "description", int(row))
+    first_row: dict[str, int] = {}
+    for row, text in descriptions[descriptions != ""].items():
+        first = first_row.setdefault(text, int(row))
+        if first != row:
+            warn("duplicate-description", f"Même description que l'action de la ligne {first} : "
+                 "décrivez ce que cette action a de propre.", "description", int(row))
+    totals = frame["total"].map(lambda t: t if isinstance(t, Decimal) and t > 0 else None)
+    for funder in settings.funders:
+        if funder.max_share is None:
             continue
-        for funder in capped:
-            amount = values[L.funder_key(funder.code)]
-            if isinstance(amount, Decimal) and amount * 100 > total * funder.max_share:  # type: ignore[operator]
+        key = L.funder_key(funder.code)
+        for row, amount in frame[key].items():
+            total = totals[row]
+            if total is None or not isinstance(amount, Decimal):
+                continue
+            if amount * 100 > total * funder.max_share:
                 share = (amount * 100 / total).quantize(Decimal("0.1"))
-                warn(
-                    "share-above-cap",
-                    f"{funder.code} financerait {share} % du coût, au-delà "
-                    f"du plafond de {funder.max_share} % : vérifiez ce montant ou le plan de "
-                    "financement.",
-                    L.funder_key(funder.code),
-                    row,
-                    amount,
-                )
+                warn("share-above-cap", f"{funder.code} financerait {share} % du coût, au-delà du "
+                     f"plafond de {funder.max_share} % : vérifiez ce montant ou le plan de "
+                     "financement.", key, int(row), amount)
     return problems
