@@ -31,6 +31,8 @@ _EXPORTS = {
     "validate_files": "xlfunding.validate",
     "write_corrections": "xlfunding.corrections",
     "write_annex": "xlfunding.annex",
+    "export_pdf": "xlfunding.annex",
+    "read_annex": "xlfunding.annex_reader",
     "consolidate": "xlfunding.consolidate",
 }
 

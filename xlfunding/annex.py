@@ -13,7 +13,7 @@ import math
 import shutil
 import tempfile
 import textwrap
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -22,50 +22,38 @@ from typing import Any
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
+from xlfunding.annex_layout import (
+    BASE,
+    BUDGET,
+    COST,
+    DESCRIPTION,
+    EURO,
+    EURO_CENTS,
+    FIRST_FUNDER,
+    FIRST_ROW,
+    FORMATS,
+    HEADER_ROW,
+    HEADERS,
+    HEADLINE_ROW,
+    KEYS,
+    LABEL_ROW,
+    LINE_HEIGHT,
+    MAX_ROW_HEIGHT,
+    OPTIONS,
+    SOURCE,
+    SPONSOR,
+    TITLE,
+    TITLE_ROW,
+    TOTAL,
+    WIDTHS,
+)
 from xlfunding.annex_reader import ANNEX_SHEET, META_SHEET, SUMMARY_SHEET, annex_metadata
+from xlfunding.annex_summary import SummaryMixin
 from xlfunding.layout import MAX_CELL_TEXT, column_letter
 from xlfunding.libreoffice import LibreOfficeMissing, convert, find_soffice
 from xlfunding.model import Action, Location, Programme
 from xlfunding.money import ZERO, format_euros
 from xlfunding.output import atomic_path, check_output
-
-OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
-# « Annexe »: 0-based rows and columns; one numeric column per funder from FIRST_FUNDER on.
-TITLE_ROW, LABEL_ROW, HEADLINE_ROW, HEADER_ROW, FIRST_ROW = 0, 1, 2, 3, 4
-KEYS = ("title", "description", "sponsor", "budget", "total", "source")
-TITLE, DESCRIPTION, SPONSOR, BUDGET, TOTAL, SOURCE = range(len(KEYS))
-FIRST_FUNDER = len(KEYS)
-COST, WHO = column_letter(TOTAL), column_letter(SPONSOR)  # "E", "C"
-HEADERS = ("Intitulé du projet", "Description", "Porteur", "Budget prévisionnel", "Coût total")
-WIDTHS = (40, 100, 11, 28, 14, 45)
-LINE_HEIGHT, MAX_ROW_HEIGHT = 12.75, 409  # points; Excel refuses taller rows
-# French grouping whatever the reader's locale: "248 656 €".
-EURO, EURO_CENTS, PERCENT = '[$-40C]#,##0\\ "€"', '[$-40C]#,##0.00\\ "€"', "0 %"
-BASE = {"font_name": "Arial", "font_size": 10, "valign": "top"}
-CELL = {"border": 1, "border_color": "#A6A6A6"}
-FORMATS: dict[str, dict[str, Any]] = {
-    "title": {"bold": True, "font_size": 14},
-    "label": {"bold": True, "font_size": 12},
-    "header": {
-        **CELL,
-        "bold": True,
-        "text_wrap": True,
-        "valign": "vcenter",
-        "bg_color": "#1F4E79",
-        "font_color": "#FFFFFF",
-    },
-    "axis": {**CELL, "bold": True, "bg_color": "#D9E1F2"},
-    "text": {**CELL, "text_wrap": True},
-    "center": {**CELL, "align": "center"},
-    "money": {**CELL, "num_format": EURO},
-    "sub_label": {**CELL, "bold": True, "align": "right", "bg_color": "#F2F2F2"},
-    "sub": {**CELL, "bold": True, "num_format": EURO, "bg_color": "#F2F2F2"},
-    "total_label": {"bold": True, "align": "right"},
-    "total": {"bold": True, "num_format": EURO},
-    "plain": {},
-    "percent": {**CELL, "num_format": PERCENT},
-    "total_percent": {**CELL, "bold": True, "num_format": PERCENT, "bg_color": "#F2F2F2"},
-}
 
 
 def write_annex(
@@ -75,14 +63,20 @@ def write_annex(
     force: bool = False,
     show_sources: bool = False,
     inputs: Iterable[Path] = (),
+    extra_sheets: Sequence[Callable[[xlsxwriter.Workbook], None]] = (),
 ) -> Path:
-    """Write the annex workbook; the « Source » column is hidden unless ``show_sources``."""
+    """Write the annex workbook; the « Source » column is hidden unless ``show_sources``.
+
+    ``extra_sheets`` are called with the open workbook after the annex's own sheets, to add
+    sheets of their own (the consolidation's « Évolutions »)."""
     path = Path(path)
     plan = _Plan.of(programme)
     check_output(path, force=force, inputs=inputs)
     with atomic_path(path) as temporary:
         book = xlsxwriter.Workbook(str(temporary), OPTIONS)
         _Writer(book, plan, show_sources).write()
+        for add_sheet in extra_sheets:
+            add_sheet(book)
         book.close()
     return path
 
@@ -202,11 +196,7 @@ def _check(action: Action, codes: Sequence[str]) -> None:
         )
 
 
-def _share(amount: Decimal, total: Decimal) -> float:
-    return float(amount / total) if total else 0.0
-
-
-class _Writer:
+class _Writer(SummaryMixin):
     def __init__(self, book: xlsxwriter.Workbook, plan: _Plan, show_sources: bool) -> None:
         self.book, self.plan, self.show_sources = book, plan, show_sources
         self.settings = plan.programme.settings
@@ -340,76 +330,3 @@ class _Writer:
                 lines.append(f"Date de réception préfecture : {deliberation.reception:%d/%m/%Y}")
             lines.append("")
         return lines
-
-    # -- « Synthèse » ----------------------------------------------------------------------
-    def _summary(self, sheet: Worksheet) -> None:
-        plan, programme, annex = self.plan, self.plan.programme, f"'{ANNEX_SHEET}'!"
-        sheet.write_string(0, 0, f"Synthèse — {self.settings.title}", self.f["title"])
-        for col, width in enumerate((60, 16, 10)):
-            sheet.set_column(col, col, width)
-        groups = programme.group_totals()
-        rows = [
-            (g, f"={annex}${COST}${plan.group_row(i) + 1}", groups[g]) for i, g in enumerate(groups)
-        ]
-        end = self._table(sheet, 2, "Financeurs", rows)
-        rows = [
-            (
-                x.axis,
-                f"={annex}${COST}${x.subtotal_row + 1}",
-                sum((a.total for a in x.actions), ZERO),
-            )
-            for x in plan.sections
-        ]
-        end = self._table(sheet, end + 2, "Axes du contrat de ville", rows)
-        first, last = FIRST_ROW + 1, plan.sections[-1].subtotal_row + 1
-        sponsors, start = programme.by_sponsor(), end + 2
-        rows = [
-            (
-                name,
-                f"=ROUND(SUMPRODUCT(--EXACT({annex}${WHO}${first}:${WHO}${last},A{row + 1}),"
-                f"{annex}${COST}${first}:${COST}${last}),2)",
-                sum((a.total for a in actions), ZERO),
-            )
-            for row, (name, actions) in enumerate(sponsors.items(), start=start + 1)
-        ]
-        self._table(sheet, start, "Porteurs", rows)
-        chart = self.book.add_chart({"type": "pie"})
-        chart.add_series(
-            {
-                "name": "Financements par groupe",
-                "categories": [SUMMARY_SHEET, 3, 0, 2 + len(groups), 0],
-                "values": [SUMMARY_SHEET, 3, 1, 2 + len(groups), 1],
-                "data_labels": {"percentage": True, "category": True, "leader_lines": True},
-            }
-        )
-        chart.set_title({"name": "Répartition des financements par groupe"})
-        chart.set_legend({"none": True})
-        sheet.insert_chart(2, 4, chart, {"x_scale": 1.4, "y_scale": 1.4})
-        self._page(sheet)
-
-    def _table(
-        self, sheet: Worksheet, row: int, heading: str, rows: Sequence[tuple[str, str, Decimal]]
-    ) -> int:
-        """Name | amount | share, then a TOTAL row with the share covered; returns that row."""
-        total, end = self.plan.totals[0], row + 1 + len(rows)
-        for col, text in enumerate((heading, "Montant", "Part")):
-            sheet.write_string(row, col, text, self.f["header"])
-        for r, (name, formula, amount) in enumerate(rows, start=row + 1):
-            sheet.write_string(r, 0, name, self.f["text"])
-            self._formula(sheet, (r, 1), formula, amount, "money")
-            share = f"=IF($B${end + 1}=0,0,B{r + 1}/$B${end + 1})"
-            sheet.write_formula(r, 2, share, self.f["percent"], _share(amount, total))
-        sheet.write_string(end, 0, "TOTAL", self.f["sub_label"])
-        self._formula(
-            sheet, (end, 1), f"='{ANNEX_SHEET}'!${COST}${self.plan.total_row + 1}", total, "sub"
-        )
-        covered = sum((amount for _, _, amount in rows), ZERO)
-        cells = f"B{row + 2}:B{end}" if rows else "0"
-        sheet.write_formula(
-            end,
-            2,
-            f"=IF(B{end + 1}=0,0,SUM({cells})/B{end + 1})",
-            self.f["total_percent"],
-            _share(covered, total),
-        )
-        return end
