@@ -183,13 +183,72 @@ def annex(
         _say(f"✓ {target}")
 
 
+@app.command(cls=FrenchCommand)
+def consolidate(
+    inbox: Annotated[Path, typer.Argument(help="Dossier où arrivent les retours des porteurs.")],
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="Annexe consolidée à écrire.", dir_okay=False)
+    ],
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            "--report",
+            help="Rapport Excel : un fichier par ligne, chaque problème à sa cellule.",
+            dir_okay=False,
+        ),
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="N'écrire aucune annexe si un fichier a une erreur.")
+    ] = False,
+    previous: Annotated[
+        Path | None,
+        typer.Option(
+            "--previous",
+            help="Annexe du mois précédent : ajoute l'onglet « Évolutions ».",
+            dir_okay=False,
+        ),
+    ] = None,
+    sources: Annotated[
+        bool,
+        typer.Option(
+            "--sources", help="Afficher la colonne « Source » (fichier et ligne de chaque action)."
+        ),
+    ] = False,
+    settings: SettingsOption = None,
+    json_out: JsonOption = False,
+    force: ForceOption = False,
+) -> None:
+    """Consolide tous les retours d'un dossier en une annexe et un rapport.
+
+    Ne s'arrête jamais sur un fichier abîmé : il est signalé et la consolidation continue.
+    Code de sortie : 0 tout est accepté, 1 consolidation incomplète (voir le rapport),
+    2 mauvais usage. Exemple : xlfunding consolidate retours/ -o annexe-2025-11.xlsx
+    --report rapport-2025-11.xlsx
+    """
+    from xlfunding.consolidate import run_consolidate
+
+    raise typer.Exit(
+        run_consolidate(
+            inbox,
+            output,
+            report=report,
+            json_out=json_out,
+            strict=strict,
+            previous=previous,
+            show_sources=sources,
+            force=force,
+            settings=_settings(settings),
+        )
+    )
+
+
 def _summary(programme) -> str:  # type: ignore[no-untyped-def]
-    from xlfunding.money import format_euros
+    from xlfunding.money import format_euros, percent
 
     total = programme.total
     parts = [f"TOTAL {format_euros(total)}"]
     for group, amount in programme.group_totals().items():
-        share = f" ({round(amount * 100 / total)} %)" if total else ""
+        share = f" ({percent(amount, total)} %)" if total else ""
         parts.append(f"{group} {format_euros(amount)}{share}")
     return " · ".join(parts)
 

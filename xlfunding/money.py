@@ -6,7 +6,7 @@ Money is ``Decimal`` everywhere; nothing here goes through ``float`` arithmetic.
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
@@ -113,3 +113,8 @@ def format_euros(amount: Decimal, *, cents: bool | None = None) -> str:
 
 def is_whole_cents(amount: Decimal) -> bool:
     return amount == amount.quantize(CENT)
+
+
+def percent(amount: Decimal, total: Decimal) -> Decimal:
+    """Whole percent, rounded half up as Excel's "0 %" format shows it."""
+    return (amount * 100 / total).quantize(Decimal(1), rounding=ROUND_HALF_UP)
