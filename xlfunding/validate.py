@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
 
@@ -25,45 +25,71 @@ def validate_file(path: Path | str, settings: Settings | None = None) -> Report:
     """Read and check one filled template. Raises ``UnreadableFile`` (naming the file) only
     when it is not a readable template of this programme."""
     settings = settings or load_settings()
-    return check_read(read_template(path, settings), settings)
+    return check_reads([read_template(path, settings)], settings)[0]
 
 
 def validate_files(paths: Iterable[Path | str], settings: Settings | None = None) -> Report:
     """Check several files into one Report; an unreadable file becomes a problem."""
     settings = settings or load_settings()
     report = Report()
+    reads: list[TemplateRead] = []
     for path in paths:
         try:
-            report.extend(validate_file(path, settings))
+            reads.append(read_template(path, settings))
         except UnreadableFile as exc:
             report.files.append(Path(path))
             report.unreadable.append(Path(path))
             report.problems.append(Problem.from_error(exc))
+    for checked in check_reads(reads, settings):
+        report.extend(checked)
     return report
 
 
-def frame_of(read: TemplateRead, settings: Settings) -> pd.DataFrame:
+def frame_of(reads: Sequence[TemplateRead], settings: Settings) -> pd.DataFrame:
+    """One row per action row of every file, in file then row order."""
     keys = [*L.FIXED_HEADERS, *funder_columns(settings)]
-    records = [{key: row.values.get(key) for key in keys} for row in read.rows]
+    rows = [(index, read, row) for index, read in enumerate(reads) for row in read.rows]
     frame = pd.DataFrame.from_records(
-        records, columns=keys, index=[row.row for row in read.rows]
+        [[row.values.get(key) for key in keys] for _, _, row in rows], columns=keys
     ).astype(object)
-    frame["_amounts_ok"] = [
-        not (row.unusable - {"axis", "title", "description", "sponsor"}) for row in read.rows
-    ]
-    return frame.where(frame.notna(), None)
+    frame = frame.where(frame.notna(), None)
+    text_fields = {"axis", "title", "description", "sponsor"}
+    frame["_amounts_ok"] = pd.Series(
+        [not (row.unusable - text_fields) for _, _, row in rows], dtype=bool
+    )
+    frame["_file"] = pd.Series([index for index, _, _ in rows], dtype=int)
+    frame["_row"] = pd.Series([row.row for _, _, row in rows], dtype=int)
+    frame["_locked"] = pd.Series([read.sponsor for _, read, _ in rows], dtype=object)
+    return frame
 
 
 def check_read(read: TemplateRead, settings: Settings) -> Report:
-    frame = frame_of(read, settings)
-    problems = list(read.problems)
-    unusable = {(row.row, key) for row in read.rows for key in row.unusable}
-    schema = build_schema(settings, read.sponsor)
+    return check_reads([read], settings)[0]
+
+
+def check_reads(reads: Sequence[TemplateRead], settings: Settings) -> list[Report]:
+    """Check the rows of many files in one pass of the schema; one Report per file."""
+    frame = frame_of(reads, settings)
+    problems: list[list[Problem]] = [list(read.problems) for read in reads]
+    unusable = {
+        (index, row.row, key)
+        for index, read in enumerate(reads)
+        for row in read.rows
+        for key in row.unusable
+    }
     try:
-        schema.validate(frame, lazy=True)
+        build_schema(settings).validate(frame, lazy=True)
     except pa_errors.SchemaErrors as errors:
-        problems.extend(_from_failures(errors.failure_cases, frame, read, settings, unusable))
-    problems.extend(_warnings(frame, read, settings))
+        for index, problem in _from_failures(
+            errors.failure_cases, frame, reads, settings, unusable
+        ):
+            problems[index].append(problem)
+    for index, problem in _warnings(frame, reads, settings):
+        problems[index].append(problem)
+    return [_report(read, found, settings) for read, found in zip(reads, problems, strict=True)]
+
+
+def _report(read: TemplateRead, problems: list[Problem], settings: Settings) -> Report:
     if not read.rows:
         problems.append(
             Problem.make(
@@ -73,7 +99,7 @@ def check_read(read: TemplateRead, settings: Settings) -> Report:
                 sheet=read.sheet,
             )
         )
-    bad_rows = {_row_of(p, read) for p in problems if p.severity is Severity.ERROR}
+    bad_rows = {_row_of(p) for p in problems if p.severity is Severity.ERROR}
     problems.sort(key=lambda p: cell_order(p.cell))
     report = Report(files=[read.path], problems=problems)
     for row in read.rows:
@@ -92,7 +118,7 @@ def cell_order(cell: str | None) -> tuple[int, int]:
     return (int(cell[len(letters) :] or 0), L.column_index(letters) if letters else 0)
 
 
-def _row_of(problem: Problem, read: TemplateRead) -> int | None:
+def _row_of(problem: Problem) -> int | None:
     if problem.cell is None:
         return None
     digits = "".join(ch for ch in problem.cell if ch.isdigit())
@@ -125,31 +151,31 @@ def _header(key: str, settings: Settings) -> str:
 def _from_failures(
     cases: pd.DataFrame,
     frame: pd.DataFrame,
-    read: TemplateRead,
+    reads: Sequence[TemplateRead],
     settings: Settings,
-    unusable: set[tuple[int, str]],
-) -> list[Problem]:
-    problems = []
+    unusable: set[tuple[int, int, str]],
+) -> Iterator[tuple[int, Problem]]:
+    """Pandera's failure cases -> one Problem per cell (per row for the row-wide rules)."""
     seen: set[tuple[str, int, str | None]] = set()
     funders = funder_columns(settings)
     for case in cases.itertuples(index=False):
         check = str(case.check)
-        row = case.index
-        if row is None or row != row:  # a schema-wide failure with no row: a bug, not data
+        index = case.index
+        if index is None or index != index:  # a schema-wide failure with no row: a bug
             raise RuntimeError(f"échec de schéma inattendu : {case}")
-        row = int(row)
+        values = frame.loc[int(index)]
+        file, row = int(values["_file"]), int(values["_row"])
         column = case.column if isinstance(case.column, str) and case.column in frame else None
         if check == "not_nullable":
             check = "missing-value"
-        key = (check, row, column if column and check not in _ROW_CHECKS else None)
-        if key in seen or (column and (row, column) in unusable):
+        key = (check, int(index), column if column and check not in _ROW_CHECKS else None)
+        if key in seen or (column and (file, row, column) in unusable):
             continue
         seen.add(key)
-        problems.append(_problem(check, row, column, frame.loc[row], read, settings, funders))
-    return problems
+        yield file, _problem(check, row, column, values, reads[file], settings, funders)
 
 
-_ROW_CHECKS = {"no-funder", "funders-do-not-add-up", "duplicate-title"}
+_ROW_CHECKS = {"no-funder", "funders-do-not-add-up", "duplicate-title", "sponsor-not-allowed"}
 
 
 def _problem(
@@ -176,6 +202,8 @@ def _problem(
             "choisissez-le dans la liste déroulante."
         )
     elif code == "sponsor-not-allowed":
+        column = "sponsor"
+        value = values["sponsor"]
         message = (
             f"Ce modèle est celui du porteur {read.sponsor} : une action de « {value} » "
             "doit être envoyée dans le modèle de ce porteur."
@@ -233,39 +261,60 @@ def _problem(
     )
 
 
-def _warnings(frame: pd.DataFrame, read: TemplateRead, settings: Settings) -> list[Problem]:
+def _warnings(
+    frame: pd.DataFrame, reads: Sequence[TemplateRead], settings: Settings
+) -> Iterator[tuple[int, Problem]]:
     """Advice, not errors: missing or repeated descriptions, a funder above its cap."""
-    problems = []
 
-    def warn(code: str, message: str, key: str, row: int, value: object = None) -> None:
-        problems.append(
-            Problem.make(code, message, file=read.path, sheet=read.sheet,
-                         cell=read.cell(key, row), value=value)
+    def warn(
+        code: str, message: str, key: str, index: int, value: object = None
+    ) -> tuple[int, Problem]:
+        file, row = int(frame.at[index, "_file"]), int(frame.at[index, "_row"])
+        read = reads[file]
+        return file, Problem.make(
+            code, message, file=read.path, sheet=read.sheet, cell=read.cell(key, row), value=value
         )
 
-    descriptions = frame["description"].map(lambda d: " ".join(str(d).split()).casefold()
-                                            if d is not None else "")
-    for row in descriptions.index[descriptions == ""]:
-        warn("missing-description", "L'action n'a pas de description : dites en une ou deux "
-             "phrases ce qu'elle fait et pour qui.", "description", int(row))
-    first_row: dict[str, int] = {}
-    for row, text in descriptions[descriptions != ""].items():
-        first = first_row.setdefault(text, int(row))
-        if first != row:
-            warn("duplicate-description", f"Même description que l'action de la ligne {first} : "
-                 "décrivez ce que cette action a de propre.", "description", int(row))
+    descriptions = frame["description"].map(
+        lambda d: " ".join(str(d).split()).casefold() if d is not None else ""
+    )
+    for index in descriptions.index[descriptions == ""]:
+        yield warn(
+            "missing-description",
+            "L'action n'a pas de description : dites en une ou "
+            "deux phrases ce qu'elle fait et pour qui.",
+            "description",
+            index,
+        )
+    first_row: dict[tuple[int, str], int] = {}
+    for index, text in descriptions[descriptions != ""].items():
+        file = int(frame.at[index, "_file"])
+        first = first_row.setdefault((file, text), int(frame.at[index, "_row"]))
+        if first != frame.at[index, "_row"]:
+            yield warn(
+                "duplicate-description",
+                f"Même description que l'action de la ligne "
+                f"{first} : décrivez ce que cette action a de propre.",
+                "description",
+                index,
+            )
     totals = frame["total"].map(lambda t: t if isinstance(t, Decimal) and t > 0 else None)
     for funder in settings.funders:
         if funder.max_share is None:
             continue
         key = L.funder_key(funder.code)
-        for row, amount in frame[key].items():
-            total = totals[row]
+        for index, amount in frame[key].items():
+            total = totals[index]
             if total is None or not isinstance(amount, Decimal):
                 continue
             if amount * 100 > total * funder.max_share:
                 share = (amount * 100 / total).quantize(Decimal("0.1"))
-                warn("share-above-cap", f"{funder.code} financerait {share} % du coût, au-delà du "
-                     f"plafond de {funder.max_share} % : vérifiez ce montant ou le plan de "
-                     "financement.", key, int(row), amount)
-    return problems
+                yield warn(
+                    "share-above-cap",
+                    f"{funder.code} financerait {share} % du coût, "
+                    f"au-delà du plafond de {funder.max_share} % : vérifiez ce montant ou "
+                    "le plan de financement.",
+                    key,
+                    index,
+                    amount,
+                )
