@@ -21,6 +21,8 @@ _CURRENCY = re.compile(r"(€|eur(?:os?)?)\s*$|^\s*(€)", re.IGNORECASE)
 _FRENCH = re.compile(r"^\d{1,3}(?:[ ]\d{3})+(?:,\d+)?$|^\d+(?:,\d+)?$")
 # A plain decimal point is accepted only without grouping: "4500.5" (but never "1,234.56").
 _DOT = re.compile(r"^\d+\.\d+$")
+# "4,500" or "4.500": 4 500 € for an English habit, 4,50 € for a French one. Never guessed.
+_AMBIGUOUS = re.compile(r"^\d{1,3}[.,]\d{3}$")
 
 
 class AmountError(ValueError):
@@ -42,8 +44,7 @@ def parse_amount(value: object) -> Decimal | None:
     if isinstance(value, int):
         amount = Decimal(value)
     elif isinstance(value, float):
-        # A binary double: take its shortest decimal spelling, as Excel shows it.
-        amount = Decimal(repr(value))
+        amount = excel_decimal(value)
     elif isinstance(value, Decimal):
         amount = value
     elif isinstance(value, str):
@@ -60,6 +61,16 @@ def parse_amount(value: object) -> Decimal | None:
     return amount + ZERO  # normalises -0
 
 
+def excel_decimal(number: float) -> Decimal:
+    """A binary double as Excel shows and computes it: 15 significant digits.
+
+    ``=E5*0.3`` saved as 3190.7999999999997 is 3 190,80 € in Excel, and here too.
+    """
+    if number.is_integer() and abs(number) < 2**53:
+        return Decimal(int(number))
+    return Decimal(f"{number:.15g}")
+
+
 def _parse_text(text: str) -> Decimal | None:
     cleaned = text.translate(_ZERO_WIDTH).strip()
     if not cleaned:
@@ -73,11 +84,16 @@ def _parse_text(text: str) -> Decimal | None:
     for space in _GROUP_SPACES:
         cleaned = cleaned.replace(space, " ")
     cleaned = re.sub(" +", " ", cleaned)
+    if _AMBIGUOUS.match(cleaned) or ("," in cleaned and "." in cleaned):
+        raise AmountError(
+            "écriture ambiguë : séparez les milliers par une espace et les centimes par une "
+            "virgule, par exemple 4 500,00"
+        )
     if _FRENCH.match(cleaned):
         number = cleaned.replace(" ", "").replace(",", ".")
-    elif _DOT.match(cleaned) and not re.match(r"^\d{1,3}\.\d{3}$", cleaned):
+    elif _DOT.match(cleaned):
         number = cleaned
-    elif re.match(r"^\d{1,3}\.\d{3}$", cleaned) or ("," in cleaned and "." in cleaned):
+    elif re.fullmatch(r"[\d ,.]+", cleaned) and cleaned.count(",") + cleaned.count(".") > 1:
         raise AmountError(
             "écriture ambiguë : séparez les milliers par une espace et les centimes par une "
             "virgule, par exemple 4 500,00"
