@@ -116,6 +116,7 @@ def test_every_file_gets_exactly_one_status(messy_inbox: Path, settings: Setting
     assert problems == {
         ("ccas-copie.xlsx", None, "duplicate-file"),
         ("~$ccas.xlsx", None, "open-in-excel"),
+        (".DS_Store", None, "hidden-file"),
         ("export.xlsx", None, "not-an-xlsx"),
         ("modele-2026.xlsx", None, "wrong-programme"),
         ("ville.xlsx", "E6", "funders-do-not-add-up"),
@@ -152,7 +153,7 @@ def test_default_policy_writes_the_annex_and_exits_1(messy_inbox: Path, tmp_path
     files = list(book["Fichiers"].iter_rows(min_row=2, values_only=True))
     assert {row[0]: row[8] for row in files} == EXPECTED_STATUS
     assert len(list(book["Actions écartées"].iter_rows(min_row=2))) == 7
-    assert len(list(book["Problèmes"].iter_rows(min_row=2))) == 6
+    assert len(list(book["Problèmes"].iter_rows(min_row=2))) == 7
     bilan = {row[0].strip(): row[1] for row in book["Bilan"].iter_rows(values_only=True)
              if isinstance(row[0], str) and isinstance(row[1], int | float)}
     assert [bilan[k] for k in ("Fichiers trouvés", "dont lus", "Actions lues",
@@ -182,7 +183,7 @@ def test_json_counts_match_the_ledger(messy_inbox: Path, tmp_path: Path,
     assert {f["file"]: f["status"] for f in data["files"]} == EXPECTED_STATUS
     assert sum(f["actions_read"] for f in data["files"]) == 12
     assert sum(f["accepted"] for f in data["files"]) == 5
-    assert len(data["rejected_actions"]) == 7 and len(data["problems"]) == 6
+    assert len(data["rejected_actions"]) == 7 and len(data["problems"]) == 7
     assert data["totals"]["total"] == str(sum(a.total for a in mine(settings, "CCAS")) + 10636)
 
 

@@ -34,6 +34,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "not-a-template": (E, "Pas un modèle xlfunding"),
     "wrong-programme": (E, "Modèle d'une autre programmation"),
     "open-in-excel": (W, "Fichier de verrouillage Excel ignoré"),
+    "hidden-file": (W, "Fichier caché ignoré"),
     # cell-level
     "missing-value": (E, "Valeur obligatoire manquante"),
     "missing-column": (E, "Colonne du modèle manquante"),
