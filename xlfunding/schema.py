@@ -71,8 +71,12 @@ def build_schema(settings: Settings) -> pa.DataFrameSchema:
         return (_amounts(frame[funders]) > ZERO).any(axis=1)
 
     def adds_up(frame: pd.DataFrame) -> pd.Series:
-        known = frame["_amounts_ok"] & frame["total"].notna()
-        gap = _amounts(frame[["total"]])["total"] - _amounts(frame[funders]).sum(axis=1)
+        """Only rows whose amounts are all usable and in whole cents can have a gap: the
+        others already have a problem at the amount's own cell."""
+        amounts = _amounts(frame[["total", *funders]])
+        whole_cents = ((amounts * 100) % 1 == ZERO).all(axis=1)
+        known = frame["_amounts_ok"] & frame["total"].notna() & whole_cents
+        gap = amounts["total"] - amounts[funders].sum(axis=1)
         return ~known | (gap == ZERO) | ~some_funder(frame)
 
     def locked_sponsor(frame: pd.DataFrame) -> pd.Series:

@@ -100,6 +100,8 @@ def _report(read: TemplateRead, problems: list[Problem], settings: Settings) -> 
             )
         )
     bad_rows = {_row_of(p) for p in problems if p.severity is Severity.ERROR}
+    if any(p.code == "missing-column" for p in problems):
+        bad_rows = {row.row for row in read.rows}  # a mutilated table: no row is trusted
     problems.sort(key=lambda p: cell_order(p.cell))
     report = Report(files=[read.path], problems=problems)
     for row in read.rows:
@@ -169,8 +171,9 @@ def _from_failures(
         if check == "not_nullable":
             check = "missing-value"
         key = (check, int(index), column if column and check not in _ROW_CHECKS else None)
-        if key in seen or (column and (file, row, column) in unusable):
-            continue
+        absent = column is not None and column not in reads[file].columns
+        if key in seen or absent or (column and (file, row, column) in unusable):
+            continue  # already reported at its cell, or its whole column is missing
         seen.add(key)
         yield file, _problem(check, row, column, values, reads[file], settings, funders)
 
@@ -220,7 +223,7 @@ def _problem(
     elif code == "total-not-positive":
         message = "Le coût total est nul : indiquez le coût de l'action."
     elif code == "no-funder":
-        column = funders[0]
+        column, value = funders[0], None
         message = (
             "Aucun financeur n'est indiqué : répartissez le coût total entre les colonnes "
             "des financeurs."
@@ -278,7 +281,8 @@ def _warnings(
     descriptions = frame["description"].map(
         lambda d: " ".join(str(d).split()).casefold() if d is not None else ""
     )
-    for index in descriptions.index[descriptions == ""]:
+    has_column = frame["_file"].map(lambda f: "description" in reads[f].columns)
+    for index in descriptions.index[(descriptions == "") & has_column]:
         yield warn(
             "missing-description",
             "L'action n'a pas de description : dites en une ou "
