@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from xlfunding.cli_french import FrenchCommand, FrenchGroup
 from xlfunding.errors import XlfundingError
+
+if TYPE_CHECKING:
+    from xlfunding.settings import Settings
 
 
 class _Group(FrenchGroup):
@@ -74,18 +77,52 @@ def template(
             "--all-sponsors", help="Écrire un modèle par porteur dans ce dossier.", file_okay=False
         ),
     ] = None,
+    source: Annotated[
+        Path | None,
+        typer.Option(
+            "--from",
+            help="Pré-remplir avec les actions de ce fichier : modèle rempli (vérifié avec "
+            "--settings), annexe .xlsx écrite par xlfunding ou texte d'une annexe.",
+            dir_okay=False,
+        ),
+    ] = None,
+    year: Annotated[
+        int | None,
+        typer.Option(
+            "--year",
+            min=2000,
+            max=2100,
+            help="Année du nouveau modèle : les paramètres (année, années du titre et de la date "
+            "limite) passent à cette année et sont écrits à côté, parametres-ANNÉE.toml.",
+        ),
+    ] = None,
+    sans_montants: Annotated[
+        bool,
+        typer.Option(
+            "--sans-montants",
+            help="Avec --from : reprendre les actions sans leurs montants (coût total et "
+            "financeurs vides, à remplir par les porteurs).",
+        ),
+    ] = False,
     settings: SettingsOption = None,
     force: ForceOption = False,
 ) -> None:
     """Écrit le modèle Excel à envoyer aux porteurs.
 
     Exemple : xlfunding template -o modele-2025.xlsx
+    L'an suivant, pré-rempli avec les actions de l'année, sans leurs montants :
+    xlfunding template --from programme.xlsx --year 2026 --all-sponsors envois/ --sans-montants
     """
     from xlfunding.template import write_all_sponsors, write_template
 
     chosen = _settings(settings)
     if (output is None) == (all_sponsors is None):
         raise typer.BadParameter("donnez soit -o FICHIER, soit --all-sponsors DOSSIER")
+    if sans_montants and source is None:
+        raise typer.BadParameter("--sans-montants ne s'utilise qu'avec --from FICHIER")
+    if source is not None or year is not None:
+        _renew(source, chosen, year, sans_montants, all_sponsors, output, sponsor, force)
+        return
     if all_sponsors is not None:
         for path in write_all_sponsors(chosen, all_sponsors, force=force):
             _say(f"✓ {path}")
@@ -98,6 +135,122 @@ def template(
     assert output is not None
     write_template(chosen, output, sponsor=sponsor, force=force)
     _say(f"✓ {output}")
+
+
+def _renew(
+    source: Path | None,
+    chosen: Settings,
+    year: int | None,
+    sans_montants: bool,
+    folder: Path | None,
+    output: Path | None,
+    sponsor: str | None,
+    force: bool,
+) -> None:
+    """``template --from/--year``: next year's templates, pre-filled, and their settings."""
+    from xlfunding.renew import renew, write_renewed
+
+    if sponsor is not None and folder is None and sponsor not in chosen.sponsors:
+        raise typer.BadParameter(
+            f"porteur inconnu « {sponsor} » (connus : {', '.join(chosen.sponsors)})",
+            param_hint="--sponsor",
+        )
+    renewal = renew(source, chosen, year=year, clear_amounts=sans_montants)
+    if renewal.report.problems:
+        _show(renewal.report, False)
+    if not renewal.report.valid:
+        _say(f"✗ modèles non écrits : corrigez d'abord les erreurs de {source}.")
+        raise typer.Exit(_exit_code(renewal.report))
+    inputs = [p for p in (source, chosen.path) if p is not None]
+    paths, toml = write_renewed(
+        renewal, folder=folder, output=output, sponsor=sponsor, force=force, inputs=inputs
+    )
+    for path in paths:
+        _say(f"✓ {path}")
+    new = renewal.settings
+    if toml is not None:
+        _say(
+            f"✓ paramètres {new.year} : {toml} — titre « {new.title} », date limite "
+            f"« {new.deadline} » (à vérifier). Vérifiez les retours avec : xlfunding validate "
+            f"RETOUR.xlsx --settings {toml}"
+        )
+
+
+@app.command("import", cls=FrenchCommand)
+def import_(
+    source: Annotated[
+        Path,
+        typer.Argument(
+            help="L'annexe de l'an dernier : son texte (.txt, copié du PDF ou du Word) ou une "
+            "annexe .xlsx écrite par xlfunding.",
+            dir_okay=False,
+        ),
+    ],
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="Modèle rempli à écrire.", dir_okay=False)
+    ],
+    add_funders: Annotated[
+        str | None,
+        typer.Option(
+            "--add-funders",
+            metavar="GROUPE",
+            help="Ajouter tout financeur inconnu des paramètres à ce groupe de la synthèse ; "
+            "les paramètres ainsi étendus sont écrits à côté du modèle (FICHIER.toml).",
+        ),
+    ] = None,
+    settings: SettingsOption = None,
+    json_out: JsonOption = False,
+    force: ForceOption = False,
+) -> None:
+    """Importe l'annexe de l'an dernier dans un modèle rempli, en vérifiant ses totaux.
+
+    Chaque action doit s'équilibrer, et les totaux de l'annexe correspondre aux actions.
+    Les lignes incomprises sont signalées et recopiées dans l'onglet « Non importé ».
+    Code de sortie : 0 importée sans problème ; 1 importée, problèmes signalés ;
+    2 fichier illisible ou mauvais usage.
+    Exemple : xlfunding import annexe-2025.txt -o programme.xlsx
+    """
+    from xlfunding.import_text import fold
+    from xlfunding.importer import import_annex, write_import
+    from xlfunding.money import ZERO, format_euros
+
+    chosen = _settings(settings)
+    if add_funders is not None and fold(add_funders) not in {fold(g) for g in chosen.groups}:
+        raise typer.BadParameter(
+            f"groupe inconnu « {add_funders} » (groupes : {', '.join(chosen.groups)})",
+            param_hint="--add-funders",
+        )
+    result = import_annex(source, chosen, add_funders=add_funders)
+    written, toml = write_import(result, output, force=force)
+    if result.problems or json_out:
+        _show(result.report, json_out)
+    total = sum((a.total for a in result.actions), ZERO)
+    plural = "s" if len(result.actions) > 1 else ""
+    _say(
+        f"✓ {written} : {len(result.actions)} action{plural} importée{plural}, "
+        f"coût total {format_euros(total)}"
+    )
+    mismatched = {p.cell for p in result.problems if p.code == "annex-total-mismatch"}
+    if result.checked_totals and not mismatched:
+        allowing = ", compte tenu des problèmes signalés" if result.problems else ""
+        _say(
+            f"✓ les {len(result.checked_totals)} totaux de l'annexe correspondent aux "
+            f"actions{allowing}"
+        )
+    elif not result.checked_totals:
+        _say("! aucun bloc de totaux trouvé dans l'annexe : totaux non vérifiés")
+    if result.leftovers:
+        _say(
+            f"! {len(result.leftovers)} élément(s) non importé(s) : voir l'onglet "
+            "« Non importé » du modèle"
+        )
+    if toml is not None:
+        added = ", ".join(f"« {f.code} » ({f.group})" for f in result.added_funders)
+        _say(
+            f"✓ paramètres étendus : {toml} (financeur(s) ajouté(s) : {added}). Passez-les aux "
+            f"commandes suivantes : xlfunding validate {written} --settings {toml}"
+        )
+    raise typer.Exit(1 if result.problems else 0)
 
 
 @app.command(cls=FrenchCommand)

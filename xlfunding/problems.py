@@ -62,6 +62,11 @@ CODES: dict[str, tuple[Severity, str]] = {
     "duplicate-action": (E, "Action envoyée deux fois"),
     "duplicate-file": (W, "Même fichier envoyé deux fois"),
     "superseded-file": (W, "Retour remplacé par un plus récent"),
+    # import of last year's annex (text or annex workbook)
+    "unknown-funder": (E, "Financeur inconnu"),
+    "line-not-understood": (E, "Ligne non importée"),
+    "annex-total-mismatch": (E, "Total de l'annexe différent des actions importées"),
+    "budget-text-mismatch": (E, "Texte du budget différent des montants"),
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import xlsxwriter
@@ -36,8 +36,12 @@ def write_template(
     actions: Sequence[Action] = (),
     capacity: int = L.DEFAULT_CAPACITY,
     force: bool = False,
+    extra_sheets: Sequence[Callable[[xlsxwriter.Workbook], None]] = (),
 ) -> Path:
-    """Write the template to ``path``; ``sponsor`` pre-fills and locks the sponsor column."""
+    """Write the template to ``path``; ``sponsor`` pre-fills and locks the sponsor column.
+
+    ``extra_sheets`` are called with the open workbook after the template's own sheets, to add
+    sheets of their own (the import's « Non importé »)."""
     path = Path(path)
     if sponsor is not None and sponsor not in settings.sponsors:
         raise ValueError(
@@ -48,6 +52,8 @@ def write_template(
     with atomic_path(path) as temporary:
         workbook = xlsxwriter.Workbook(str(temporary), WORKBOOK_OPTIONS)
         _Writer(workbook, settings, sponsor, capacity).write(actions)
+        for add_sheet in extra_sheets:
+            add_sheet(workbook)
         workbook.close()
     return path
 
