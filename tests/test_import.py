@@ -175,16 +175,16 @@ def test_an_altered_amount_a_misspelt_funder_and_a_garbled_line_are_exactly_thre
     add_up, funder, garbled = result.problems
     n = "\u00a0"  # format_euros groups digits with no-break spaces
     assert add_up.message == (
-        f"Ligne 9 : les financeurs totalisent 50{n}860{n}€ pour un coût total de 50{n}950{n}€ "
+        f"Les financeurs totalisent 50{n}860{n}€ pour un coût total de 50{n}950{n}€ "
         f"(écart 90{n}€). Le total « CCAS » de l'annexe (ligne 24) s'accorde avec le coût "
         "total : c'est sans doute un montant du groupe CCAS qui est faux. Corrigez-le dans le "
         "modèle importé (la colonne « Écart » doit revenir à 0)."
     )
     assert funder.message.startswith(
-        "Ligne 15 : « Maison et Cité » n'est pas un financeur des paramètres (vouliez-vous dire "
+        "« Maison et Cité » n'est pas un financeur des paramètres (vouliez-vous dire "
         "« Maisons et Cités » ?) : son montant (19\u00a0334\u00a0€) n'a pas été importé."
     )
-    assert garbled.message.startswith("Ligne 19 : action sur 1 colonne(s) au lieu de 4")
+    assert garbled.message.startswith("Action sur 1 colonne(s) au lieu de 4")
     assert [p.sheet for p in result.problems] == [None, None, None]
     assert len(result.actions) == 9
     assert [line.line for line in result.unparsed] == [MOBILITY]
@@ -222,12 +222,12 @@ def test_a_typo_in_the_totals_block_is_reported_at_its_line(tmp_path, settings):
     ]
     nbsp = "\u00a0"
     assert result.problems[0].message == (
-        f"Ligne 22 : TOTAL indique 248{nbsp}756{nbsp}€, les actions importées totalisent "
+        f"TOTAL indique 248{nbsp}756{nbsp}€, les actions importées totalisent "
         f"248{nbsp}656{nbsp}€ (écart 100{nbsp}€). Un montant de l'annexe d'origine est faux, "
         "ou une action manque : vérifiez-la, puis corrigez le modèle importé."
     )
     assert result.problems[1].message.startswith(
-        f"Ligne 24 : CCAS indique 28{nbsp}950{nbsp}€, les actions importées totalisent "
+        f"CCAS indique 28{nbsp}950{nbsp}€, les actions importées totalisent "
         f"29{nbsp}950{nbsp}€ (écart -1{nbsp}000{nbsp}€)."
     )
 
@@ -265,7 +265,7 @@ def test_noise_unknown_axis_and_unknown_sponsor(tmp_path, settings):
     mobility = result.actions[8]
     assert (mobility.axis, mobility.sponsor) == ("Transition économique dans les QPV", "MAIRIE")
     assert result.problems[0].message == (
-        "Ligne 6 : ligne qui n'est ni un axe, ni une action, ni un total de l'annexe ; la "
+        "Ligne qui n'est ni un axe, ni une action, ni un total de l'annexe ; la "
         "ligne est recopiée dans l'onglet « Non importé »."
     )
 
@@ -456,7 +456,7 @@ def test_cli_import_with_problems_writes_and_exits_1(tmp_path):
     out = tmp_path / "out.xlsx"
     result = CliRunner().invoke(app, ["import", str(path), "-o", str(out)])
     assert result.exit_code == 1
-    assert "annexe.txt : Ligne 15 : « Maison et Cité »" in result.stdout
+    assert "ligne 15 : « Maison et Cité »" in result.stdout
     assert out.exists() and "Non importé" in openpyxl.load_workbook(out).sheetnames
     extended = CliRunner().invoke(
         app, ["import", str(path), "-o", str(tmp_path / "p.xlsx"), "--add-funders", "TFPB"]

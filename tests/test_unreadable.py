@@ -216,8 +216,6 @@ def test_json_report_lists_the_unreadable_file(tmp_path: Path) -> None:
         "message": "Ce fichier n'est pas un classeur Excel .xlsx : le fichier est vide"}]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "library bug: validate_files lists the unreadable files first, not in the order given"))
 def test_files_are_reported_in_the_order_given(tmp_path: Path) -> None:
     good = workbook(tmp_path, name="bon.xlsx")
     bad = make(tmp_path, "csv")

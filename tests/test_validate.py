@@ -244,9 +244,6 @@ def test_sponsor_not_allowed_names_the_template_sponsor(tmp_path: Path) -> None:
         "modèle de ce porteur."]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "library bug: validate._problem writes the share with a decimal point ('90.0 %'); French "
-    "writes '90,0 %'"))
 def test_share_above_cap_message_is_french(tmp_path: Path) -> None:
     report = validate_file(build(tmp_path, CASES["share-above-cap"][0]))
     assert [p.message for p in report.problems] == [

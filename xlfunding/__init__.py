@@ -34,6 +34,9 @@ _EXPORTS = {
     "export_pdf": "xlfunding.annex",
     "read_annex": "xlfunding.annex_reader",
     "consolidate": "xlfunding.consolidate",
+    "import_annex": "xlfunding.importer",
+    "write_import": "xlfunding.importer",
+    "renew": "xlfunding.renew",
 }
 
 __all__ = ["__version__", *_EXPORTS]

@@ -65,11 +65,6 @@ class Where:
         return cls(None, f"ligne {line}", line)
 
     @property
-    def lead(self) -> str:
-        """« Ligne 9 : » before a message about a text line (the report shows no cell for it)."""
-        return f"Ligne {self.line} : " if self.sheet is None else ""
-
-    @property
     def label(self) -> str:
         """« ligne 9 » or « 'Annexe'!E12 », inside a sentence."""
         return self.cell if self.sheet is None else f"'{self.sheet}'!{self.cell}"

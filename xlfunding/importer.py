@@ -285,11 +285,11 @@ class _Resolver:
         self.given = self.settings
 
     def problem(self, code: str, where: Where, message: str, value: object = None) -> None:
-        """``message`` starts as inside a sentence: after « Ligne 9 : », or capitalised."""
+        """``message`` is written as inside a sentence; the report shows ``where`` before it."""
         self.problems.append(
             Problem.make(
                 code,
-                where.lead + message if where.lead else message[0].upper() + message[1:],
+                message[0].upper() + message[1:],
                 file=self.read.path,
                 sheet=where.sheet,
                 cell=where.cell,

@@ -67,6 +67,8 @@ CODES: dict[str, tuple[Severity, str]] = {
     "line-not-understood": (E, "Ligne non importée"),
     "annex-total-mismatch": (E, "Total de l'annexe différent des actions importées"),
     "budget-text-mismatch": (E, "Texte du budget différent des montants"),
+    # hostile files (#6): read, but what the sender sees differs from what is read
+    "hidden-row": (W, "Ligne masquée lue quand même"),
 }
 
 
@@ -104,10 +106,11 @@ class Problem:
 
     @property
     def where(self) -> str:
-        """``'Actions'!F7`` (sheet quoted as Excel does), or the sheet, or ""."""
+        """``'Actions'!F7`` (sheet quoted as Excel does), or the sheet, or the place alone
+        ("ligne 9" of a text file), or ""."""
         if self.sheet and self.cell:
             return f"{quote_sheet(self.sheet)}!{self.cell}"
-        return self.sheet or ""
+        return self.sheet or self.cell or ""
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from typing import Any, TextIO
 
@@ -56,9 +57,19 @@ def verdict(report: Report) -> str:
     )
 
 
+_PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
 def neutralise(value: Any) -> Any:
-    """OWASP CSV-injection rule for exported text: a leading = + - @ tab or CR gets a quote."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    """OWASP CSV-injection rule for exported text: a leading = + - @ tab or CR gets a quote.
+
+    A plain decimal number ("-5", "4500.50") is left as it is: no spreadsheet runs it, and
+    scripts read amounts from it."""
+    if (
+        isinstance(value, str)
+        and value[:1] in ("=", "+", "-", "@", "\t", "\r")
+        and not _PLAIN_NUMBER.fullmatch(value)
+    ):
         return "'" + value
     if isinstance(value, dict):
         return {k: neutralise(v) for k, v in value.items()}

@@ -143,38 +143,10 @@ def write_renewed(
         check_output(path, force=force, inputs=inputs)
     written = []
     for path, who, mine in jobs:
-        hooks = [_blank_totals(len(mine))] if renewal.amounts_cleared and mine else []
-        written.append(
-            write_template(
-                settings, path, sponsor=who, actions=mine, force=force, extra_sheets=hooks
-            )
-        )
+        written.append(write_template(settings, path, sponsor=who, actions=mine, force=force))
     if toml is not None:
         write_settings(settings, toml, force=force, inputs=inputs)
     return written, toml
-
-
-def _blank_totals(count: int) -> Callable[[xlsxwriter.Workbook], None]:
-    """Interim, until ``write_template`` leaves a zero total blank: the renewed rows' « Coût
-    total » cells are written again as blank input cells (same format as the template's)."""
-    from xlfunding.template import EURO_FORMAT
-
-    def blank(book: xlsxwriter.Workbook) -> None:
-        sheet = book.get_worksheet_by_name(L.ACTIONS_SHEET)
-        money = book.add_format(
-            {
-                "font_name": "Arial",
-                "font_size": 10,
-                "valign": "top",
-                "locked": False,
-                "num_format": EURO_FORMAT,
-                "border": 1,
-            }
-        )
-        for row in range(L.FIRST_ROW - 1, L.FIRST_ROW - 1 + count):
-            sheet.write_blank(row, TOTAL_COLUMN, None, money)
-
-    return blank
 
 
 # -- the import's output ------------------------------------------------------------------------

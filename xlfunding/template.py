@@ -331,7 +331,8 @@ class _Writer:
                 ):
                     if text:
                         sheet.write_string(row, index, text, input_formats[index])
-                sheet.write_number(row, 4, action.total, self.f_money)
+                if action.total or action.funding:  # a renewed action without amounts: blank
+                    sheet.write_number(row, 4, action.total, self.f_money)
                 for funder, index in zip(self.settings.funders, funder_indexes, strict=True):
                     amount = action.amount(funder.code)
                     if amount:

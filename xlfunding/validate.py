@@ -31,17 +31,20 @@ def validate_file(path: Path | str, settings: Settings | None = None) -> Report:
 def validate_files(paths: Iterable[Path | str], settings: Settings | None = None) -> Report:
     """Check several files into one Report; an unreadable file becomes a problem."""
     settings = settings or load_settings()
-    report = Report()
-    reads: list[TemplateRead] = []
+    outcomes: list[TemplateRead | Report] = []
     for path in paths:
         try:
-            reads.append(read_template(path, settings))
+            outcomes.append(read_template(path, settings))
         except UnreadableFile as exc:
-            report.files.append(Path(path))
-            report.unreadable.append(Path(path))
-            report.problems.append(Problem.from_error(exc))
-    for checked in check_reads(reads, settings):
-        report.extend(checked)
+            outcomes.append(
+                Report(
+                    files=[Path(path)], unreadable=[Path(path)], problems=[Problem.from_error(exc)]
+                )
+            )
+    checked = iter(check_reads([o for o in outcomes if isinstance(o, TemplateRead)], settings))
+    report = Report()
+    for outcome in outcomes:  # in the order given
+        report.extend(outcome if isinstance(outcome, Report) else next(checked))
     return report
 
 
@@ -110,6 +113,11 @@ def _report(read: TemplateRead, problems: list[Problem], settings: Settings) -> 
         else:
             report.actions.append(_action(row.values, read, row.row, settings))
     return report
+
+
+def french_number(number: Decimal | None) -> str:
+    """90.5 -> "90,5"; 80 -> "80"."""
+    return format(number, "f").replace(".", ",") if number is not None else ""
 
 
 def cell_order(cell: str | None) -> tuple[int, int]:
@@ -312,12 +320,12 @@ def _warnings(
             if total is None or not isinstance(amount, Decimal):
                 continue
             if amount * 100 > total * funder.max_share:
-                share = (amount * 100 / total).quantize(Decimal("0.1"))
+                share = french_number((amount * 100 / total).quantize(Decimal("0.1")))
                 yield warn(
                     "share-above-cap",
                     f"{funder.code} financerait {share} % du coût, "
-                    f"au-delà du plafond de {funder.max_share} % : vérifiez ce montant ou "
-                    "le plan de financement.",
+                    f"au-delà du plafond de {french_number(funder.max_share)} % : vérifiez ce "
+                    "montant ou le plan de financement.",
                     key,
                     index,
                     amount,
