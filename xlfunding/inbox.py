@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 import hashlib
 import os
 import stat
@@ -20,6 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from xlfunding import parallel
 from xlfunding.errors import UnreadableFile, WrongProgramme
 from xlfunding.model import Action
 from xlfunding.problems import Problem, Report, Severity
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
 
 OLDEST = dt.datetime.min.replace(tzinfo=dt.UTC)
 BATCH = 16  # files checked in one schema pass
+PARALLEL_FROM = 2 * BATCH  # fewer files are read in this process: a pool costs more than it saves
 
 
 class Status(enum.StrEnum):
@@ -222,9 +225,23 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def read_returns(paths: Iterable[Path], settings: Settings) -> Iterator[FileResult]:
+def read_returns(
+    paths: Iterable[Path], settings: Settings, *, processes: int | None = None
+) -> Iterator[FileResult]:
     """Read each file on its own, check them ``BATCH`` at a time in one schema pass (each alone
-    if that pass fails): the seam a parallel reader can replace. Never raises for a file."""
+    if that pass fails). Never raises for a file. With many files and several cores, the
+    batches run in worker processes (``xlfunding.parallel``), results in completion order."""
+    paths = [Path(p) for p in paths]
+    processes = parallel.workers() if processes is None else processes
+    if processes > 1 and len(paths) >= PARALLEL_FROM:
+        yield from parallel.map_chunks(
+            paths,
+            functools.partial(_read_batch, settings=settings),
+            _died,
+            chunk=BATCH,
+            processes=processes,
+        )
+        return
     batch: list[Path] = []
     for path in paths:
         batch.append(Path(path))
@@ -246,6 +263,21 @@ def _read_batch(paths: list[Path], settings: Settings) -> list[FileResult]:
     except Exception:  # one file broke the common pass: check each alone
         reports = iter([_guarded(r.path, check_read, r, settings) for r in reads])
     return [o if isinstance(o, FileResult) else _result(o, next(reports)) for o in outcomes]
+
+
+def _died(path: Path, why: str) -> FileResult:
+    return FileResult(
+        path,
+        Status.UNREADABLE,
+        problems=[
+            Problem.make(
+                "unreadable-file",
+                f"Illisible : {why}. Ouvrez-le dans Excel, enregistrez-le de nouveau au format "
+                ".xlsx et renvoyez-le.",
+                file=path,
+            )
+        ],
+    )
 
 
 def _guarded(path: Path, function: Callable[..., Any], *args: Any) -> Any:

@@ -1,0 +1,71 @@
+"""Reading returns in worker processes: same results as in one process, and a worker that dies
+or hangs costs one file, never the batch."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from xlfunding import parallel
+from xlfunding.consolidate import consolidate
+from xlfunding.inbox import Status, read_returns
+
+ROOT = Path(__file__).parent.parent
+RETURNS = ROOT / "examples" / "retours"
+
+
+def _work(paths: list[Path]) -> list[str]:
+    """Module-level (picklable) work: dies on 'crash', hangs on 'hang'."""
+    for path in paths:
+        if path.name.startswith("crash"):
+            os._exit(134)  # what an aborting native reader does to its process
+        if path.name.startswith("hang"):
+            time.sleep(3600)
+    return [f"lu {p.name}" for p in paths]
+
+
+def _failed(path: Path, why: str) -> str:
+    return f"illisible {path.name} : {why}"
+
+
+def test_a_dying_or_hanging_reader_costs_only_its_own_file(monkeypatch):
+    monkeypatch.setattr(parallel, "FILE_SECONDS", 3.0)
+    monkeypatch.setattr(parallel, "CHUNK_SECONDS", 3.0)
+    names = [f"ok-{i}.xlsx" for i in range(7)] + ["crash.xlsx", "hang.xlsx"]
+    results = list(parallel.map_chunks([Path(n) for n in names], _work, _failed, chunk=3,
+                                       processes=2))
+    assert sorted(results) == sorted(
+        [f"lu ok-{i}.xlsx" for i in range(7)]
+        + ["illisible crash.xlsx : le lecteur s'est arrêté brutalement sur ce fichier",
+           "illisible hang.xlsx : la lecture a dépassé 3 secondes"])
+
+
+def test_parallel_reading_gives_the_same_results_as_serial(tmp_path, settings):
+    for index in range(20):  # distinct copies: same content would be set aside as duplicates
+        for source in RETURNS.glob("*.xlsx"):
+            target = tmp_path / f"{index:02d}-{source.name}"
+            shutil.copy(source, target)
+            with target.open("ab") as handle:  # trailing bytes after the zip: still readable
+                handle.write(bytes([index]))
+    paths = sorted(tmp_path.glob("*.xlsx"))
+    serial = {r.path: (r.status, r.accepted, len(r.problems))
+              for r in read_returns(paths, settings, processes=1)}
+    spread = {r.path: (r.status, r.accepted, len(r.problems))
+              for r in read_returns(paths, settings, processes=2)}
+    assert spread == serial
+    assert {status for status, _, _ in serial.values()} == {Status.VALID}
+    assert sum(accepted for _, accepted, _ in serial.values()) == 20 * 10
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_consolidation_figures_do_not_depend_on_the_number_of_processes(tmp_path, settings,
+                                                                          processes, monkeypatch):
+    monkeypatch.setattr(parallel, "workers", lambda: processes)
+    monkeypatch.setattr("xlfunding.inbox.PARALLEL_FROM", 1)
+    result = consolidate(RETURNS, settings)
+    assert result.programme.total == 248656
+    assert [f.path.name for f in result.files] == ["ccas-2025.xlsx", "ville-2025.xlsx"]
