@@ -1,0 +1,55 @@
+"""The scale benchmark runs on a tiny size: every stage measured, none crashed (timing is not
+checked here; see benchmarks/README.md for the real run)."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).parent.parent
+BENCH = ROOT / "benchmarks" / "bench_scale.py"
+sys.path.insert(0, str(BENCH.parent))
+
+import bench_scale  # noqa: E402
+
+
+def test_quick_benchmark_measures_every_stage(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, str(BENCH), "--quick", "--data", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    out = done.stdout
+    assert out.startswith("# xlfunding scale benchmark")
+    assert "cores" in out and "Python " in out and "pandera " in out
+    header = "| stage | size | median wall s | peak RSS MB | target | PASS/FAIL | work s |"
+    assert header in out
+    rows = [line for line in out.splitlines() if line.startswith("| ") and line != header]
+    names = [line.split(" | ")[0].removeprefix("| ") for line in rows]
+    assert names == [s.name for s in bench_scale.STAGES] + list(bench_scale.DERIVED)
+    for line in rows:
+        assert "ERROR" not in line, line
+        verdict = line.split(" | ")[5]
+        assert verdict in ("—", "absent", "PASS") or verdict.startswith("FAIL"), line
+    for name in ("python-calamine", "fastexcel"):
+        installed = importlib.util.find_spec(bench_scale.MODULES[name]) is not None
+        mine = [line for line in rows if f": {name} |" in line]
+        assert len(mine) == 2 and all(("| absent |" in line) != installed for line in mine)
+
+
+def test_generated_returns_add_up_and_are_unique() -> None:
+    codes = ("Ville", "CCAS", "ANCT")
+    records = bench_scale.return_records(7, ("Axe 1", "Axe 2"), ("CCAS", "VILLE"), codes)
+    again = bench_scale.return_records(7, ("Axe 1", "Axe 2"), ("CCAS", "VILLE"), codes)
+    assert records == again and len(records) == bench_scale.ACTIONS_PER_RETURN
+    assert len({r.title for r in records}) == len(records)
+    for r in records:
+        assert sum(a for a in r.amounts if a is not None) == r.total
+        assert all(a is None or a > 0 for a in r.amounts)
+        assert 300 <= len(r.description) <= 1500
+        assert r.total == r.total.quantize(bench_scale.Decimal("0.01"))
