@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 import shutil
 import tempfile
-import textwrap
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -114,8 +113,11 @@ def row_height(texts: Iterable[tuple[str, int]]) -> float:
     """Rows of wrapped text get a height: LibreOffice does not fit them when it opens a file."""
     lines = 1
     for text, width in texts:
-        wrapped = (len(textwrap.wrap(part, int(width * 1.2))) or 1 for part in text.split("\n"))
-        lines = max(lines, sum(wrapped))
+        per_line = width * 1.2
+        # Word wrapping leaves the end of each line short: count 10 % more characters than
+        # typed. An estimate, where textwrap cost most of the time of a large annex.
+        wrapped = sum(math.ceil(len(part) * 1.1 / per_line) or 1 for part in text.split("\n"))
+        lines = max(lines, wrapped)
     return min(MAX_ROW_HEIGHT, math.ceil(lines * LINE_HEIGHT + 3))
 
 

@@ -276,48 +276,54 @@ def _warnings(
     frame: pd.DataFrame, reads: Sequence[TemplateRead], settings: Settings
 ) -> Iterator[tuple[int, Problem]]:
     """Advice, not errors: missing or repeated descriptions, a funder above its cap."""
+    files = frame["_file"].tolist()  # by position: the frame's index is 0..n-1
+    rows = frame["_row"].tolist()
 
     def warn(
         code: str, message: str, key: str, index: int, value: object = None
     ) -> tuple[int, Problem]:
-        file, row = int(frame.at[index, "_file"]), int(frame.at[index, "_row"])
-        read = reads[file]
-        return file, Problem.make(
-            code, message, file=read.path, sheet=read.sheet, cell=read.cell(key, row), value=value
+        read = reads[files[index]]
+        return files[index], Problem.make(
+            code,
+            message,
+            file=read.path,
+            sheet=read.sheet,
+            cell=read.cell(key, rows[index]),
+            value=value,
         )
 
-    descriptions = frame["description"].map(
-        lambda d: " ".join(str(d).split()).casefold() if d is not None else ""
-    )
-    has_column = frame["_file"].map(lambda f: "description" in reads[f].columns)
-    for index in descriptions.index[(descriptions == "") & has_column]:
-        yield warn(
-            "missing-description",
-            "L'action n'a pas de description : dites en une ou "
-            "deux phrases ce qu'elle fait et pour qui.",
-            "description",
-            index,
-        )
+    described = ["description" in read.columns for read in reads]
     first_row: dict[tuple[int, str], int] = {}
-    for index, text in descriptions[descriptions != ""].items():
-        file = int(frame.at[index, "_file"])
-        first = first_row.setdefault((file, text), int(frame.at[index, "_row"]))
-        if first != frame.at[index, "_row"]:
+    for index, description in enumerate(frame["description"].tolist()):
+        if not described[files[index]]:
+            continue
+        text = " ".join(str(description).split()).casefold() if description is not None else ""
+        if not text:
             yield warn(
-                "duplicate-description",
-                f"Même description que l'action de la ligne "
-                f"{first} : décrivez ce que cette action a de propre.",
+                "missing-description",
+                "L'action n'a pas de description : dites en une ou deux phrases ce qu'elle fait "
+                "et pour qui.",
                 "description",
                 index,
             )
-    totals = frame["total"].map(lambda t: t if isinstance(t, Decimal) and t > 0 else None)
+            continue
+        first = first_row.setdefault((files[index], text), rows[index])
+        if first != rows[index]:
+            yield warn(
+                "duplicate-description",
+                f"Même description que l'action de la ligne {first} : décrivez ce que cette "
+                "action a de propre.",
+                "description",
+                index,
+            )
+    totals = frame["total"].tolist()
     for funder in settings.funders:
         if funder.max_share is None:
             continue
         key = L.funder_key(funder.code)
-        for index, amount in frame[key].items():
+        for index, amount in enumerate(frame[key].tolist()):
             total = totals[index]
-            if total is None or not isinstance(amount, Decimal):
+            if not isinstance(amount, Decimal) or not isinstance(total, Decimal) or total <= 0:
                 continue
             if amount * 100 > total * funder.max_share:
                 share = french_number((amount * 100 / total).quantize(Decimal("0.1")))
