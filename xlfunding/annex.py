@@ -50,7 +50,7 @@ from xlfunding.annex_reader import ANNEX_SHEET, META_SHEET, SUMMARY_SHEET, annex
 from xlfunding.annex_summary import SummaryMixin
 from xlfunding.layout import MAX_CELL_TEXT, column_letter
 from xlfunding.libreoffice import LibreOfficeMissing, convert, find_soffice
-from xlfunding.model import Action, Location, Programme
+from xlfunding.model import Action, Location, Programme, funder_sums
 from xlfunding.money import ZERO, format_euros
 from xlfunding.output import atomic_path, check_output
 
@@ -96,8 +96,9 @@ def export_pdf(xlsx: Path | str, pdf: Path | str, *, force: bool = False) -> Pat
 def budget_text(action: Action, codes: Sequence[str]) -> str:
     """« Coût total = 50 950 € » then « CCAS = 14 985 € »…, one a line: each funder with an
     amount, in the settings' order."""
+    funding = action.funding
     lines = [f"Coût total = {format_euros(action.total)}"]
-    lines += [f"{c} = {format_euros(action.amount(c))}" for c in codes if action.amount(c)]
+    lines += [f"{c} = {format_euros(funding[c])}" for c in codes if funding.get(c)]
     return "\n".join(lines)
 
 
@@ -256,7 +257,9 @@ class _Writer(SummaryMixin):
         for col, width in enumerate(WIDTHS):
             hidden = col == SOURCE and not self.show_sources
             sheet.set_column(col, col, width, None, {"hidden": True} if hidden else {})
-        sheet.set_column(FIRST_FUNDER, FIRST_FUNDER + len(plan.codes) - 1, 12)
+        # An action pays few of the funders: the empty cells take the column's format rather
+        # than being written one by one (a large annex writes half as many cells).
+        sheet.set_column(FIRST_FUNDER, FIRST_FUNDER + len(plan.codes) - 1, 12, f["money"])
         for section in plan.sections:
             self._section(sheet, section)
         self._totals(sheet)
@@ -272,34 +275,42 @@ class _Writer(SummaryMixin):
         sheet.write_string(section.row, 0, section.axis, f["axis"])
         for col in range(1, FIRST_FUNDER + len(codes)):
             sheet.write_blank(section.row, col, None, f["axis"])
+        text, center, money = f["text"], f["center"], f["money"]
+        write_string, write_blank = sheet.write_string, sheet.write_blank
         for row, action in enumerate(section.actions, start=section.row + 1):
-            texts = {
-                TITLE: action.title,
-                DESCRIPTION: action.description,
-                SPONSOR: action.sponsor,
-                BUDGET: budget_text(action, codes),
-                SOURCE: source_text(action.source),
-            }
-            for col, text in texts.items():
-                fmt = f["center"] if col == SPONSOR else f["text"]
-                if text:
-                    sheet.write_string(row, col, text, fmt)
+            budget = budget_text(action, codes)
+            for col, value, fmt in (
+                (TITLE, action.title, text),
+                (DESCRIPTION, action.description, text),
+                (SPONSOR, action.sponsor, center),
+                (BUDGET, budget, text),
+                (SOURCE, source_text(action.source), text),
+            ):
+                if value:
+                    write_string(row, col, value, fmt)
                 else:
-                    sheet.write_blank(row, col, None, fmt)
+                    write_blank(row, col, None, fmt)
             sheet.set_row(
-                row, row_height((texts[c], WIDTHS[c]) for c in (TITLE, DESCRIPTION, BUDGET))
+                row,
+                row_height(
+                    (
+                        (action.title, WIDTHS[TITLE]),
+                        (action.description, WIDTHS[DESCRIPTION]),
+                        (budget, WIDTHS[BUDGET]),
+                    )
+                ),
             )
-            values = [action.total, *(action.amount(c) for c in codes)]
-            for col, value in zip(self.numeric, values, strict=True):
-                if value or col == TOTAL:
-                    sheet.write_number(row, col, float(value), f["money"])
-                else:
-                    sheet.write_blank(row, col, None, f["money"])
+            sheet.write_number(row, TOTAL, action.total, money)
+            funding = action.funding
+            for col, code in zip(self.numeric[1:], codes, strict=True):
+                amount = funding.get(code)
+                if amount:
+                    sheet.write_number(row, col, amount, money)
         row = section.subtotal_row
         sheet.write_string(row, BUDGET, "Sous-total", f["sub_label"])
         sheet.write_blank(row, SOURCE, None, f["sub"])
-        sums = [sum((a.total for a in section.actions), ZERO)]
-        sums += [sum((a.amount(c) for a in section.actions), ZERO) for c in codes]
+        by_funder = funder_sums(section.actions, codes)
+        sums = [sum((a.total for a in section.actions), ZERO), *(by_funder[c] for c in codes)]
         for col, value in zip(self.numeric, sums, strict=True):
             span = f"{column_letter(col)}{section.row + 1}:{column_letter(col)}{row}"
             self._formula(sheet, (row, col), f"=ROUND(SUM({span}),2)", value, "sub")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -60,12 +61,17 @@ class Programme:
     settings: Settings
     actions: tuple[Action, ...]
 
-    @property
+    @functools.cached_property
     def total(self) -> Decimal:
         return sum((a.total for a in self.actions), ZERO)
 
+    @functools.cached_property
+    def funder_totals(self) -> dict[str, Decimal]:
+        """Each funder's total, in one pass over the actions."""
+        return funder_sums(self.actions, self.settings.funder_codes)
+
     def funder_total(self, code: str) -> Decimal:
-        return sum((a.amount(code) for a in self.actions), ZERO)
+        return self.funder_totals.get(code, ZERO)
 
     def group_totals(self) -> dict[str, Decimal]:
         totals = dict.fromkeys(self.settings.groups, ZERO)
@@ -78,6 +84,15 @@ class Programme:
 
     def by_sponsor(self) -> dict[str, tuple[Action, ...]]:
         return _grouped(self.actions, self.settings.sponsors, lambda a: a.sponsor)
+
+
+def funder_sums(actions: Iterable[Action], codes: Iterable[str]) -> dict[str, Decimal]:
+    """Each funder's total over ``actions`` (every code present, 0 when unused)."""
+    sums = dict.fromkeys(codes, ZERO)
+    for action in actions:
+        for code, amount in action.funding.items():
+            sums[code] = sums.get(code, ZERO) + amount
+    return sums
 
 
 def _grouped(actions: Iterable[Action], order: Iterable[str], key) -> dict[str, tuple[Action, ...]]:  # type: ignore[no-untyped-def]

@@ -106,6 +106,9 @@ def _parse_text(text: str) -> Decimal | None:
         raise AmountError("ce texte n'est pas un montant en euros") from exc
 
 
+_FRENCH_GROUPING = str.maketrans({",": "\u00a0", ".": ","})
+
+
 def format_euros(amount: Decimal, *, cents: bool | None = None) -> str:
     """``Decimal("50950")`` -> ``"50 950 €"``; cents shown only when there are some.
 
@@ -114,17 +117,7 @@ def format_euros(amount: Decimal, *, cents: bool | None = None) -> str:
     """
     show_cents = amount != amount.to_integral_value() if cents is None else cents
     quantized = amount.quantize(CENT) if show_cents else amount.quantize(Decimal(1))
-    sign = "-" if quantized < 0 else ""
-    integer, _, fraction = f"{abs(quantized):f}".partition(".")
-    groups: list[str] = []
-    while len(integer) > 3:
-        groups.insert(0, integer[-3:])
-        integer = integer[:-3]
-    groups.insert(0, integer)
-    text = "\u00a0".join(groups)
-    if show_cents:
-        text += "," + fraction
-    return f"{sign}{text}\u00a0€"
+    return format(quantized, ",f").translate(_FRENCH_GROUPING) + "\u00a0€"
 
 
 def is_whole_cents(amount: Decimal) -> bool:
