@@ -1,12 +1,13 @@
 """Writing outputs safely: checked path, temporary file in the same folder, then rename.
 
 A failure half-way leaves the previous output intact and no stray file; an input is never
-overwritten.
+overwritten (not even through another name for the same file: a link, a different case).
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -20,6 +21,7 @@ os.umask(_UMASK)
 
 def check_output(path: Path, *, force: bool = False, inputs: Iterable[Path] = ()) -> None:
     """Refuse, with a French message, an output we must not or cannot write."""
+    path = Path(path)
     folder = path.parent
     if not folder.exists():
         raise OutputError(path, f"le dossier « {folder} » n'existe pas")
@@ -27,9 +29,8 @@ def check_output(path: Path, *, force: bool = False, inputs: Iterable[Path] = ()
         raise OutputError(path, f"« {folder} » n'est pas un dossier")
     if path.is_dir():
         raise OutputError(path, "c'est un dossier ; donnez un nom de fichier")
-    resolved = path.resolve()
     for source in inputs:
-        if Path(source).resolve() == resolved:
+        if _same_file(Path(source), path):
             raise OutputError(path, "c'est un des fichiers lus : choisissez un autre nom de sortie")
     if path.exists() and not force:
         raise OutputError(path, "le fichier existe déjà ; ajoutez --force pour le remplacer")
@@ -37,20 +38,44 @@ def check_output(path: Path, *, force: bool = False, inputs: Iterable[Path] = ()
         raise OutputError(path, f"pas le droit d'écrire dans le dossier « {folder} »")
 
 
+def _same_file(source: Path, output: Path) -> bool:
+    if source.resolve() == output.resolve():
+        return True
+    try:
+        return os.path.samefile(source, output)  # hard links, case-insensitive disks
+    except OSError:  # one of them does not exist: not the same file
+        return False
+
+
 @contextlib.contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; on success it replaces ``path`` in one rename."""
+    """Yield a temporary path beside ``path``; on success it replaces ``path`` in one rename.
+
+    Whatever happens before the rename (an exception, a full disk), ``path`` keeps its old
+    bytes and the temporary file is removed; an ``OSError`` becomes an ``OutputError`` that
+    names ``path`` and says what to do."""
     path = Path(path)
     try:
         handle, name = tempfile.mkstemp(
             prefix=f".{path.stem}.", suffix=path.suffix or ".tmp", dir=path.parent
         )
     except OSError as exc:
-        raise OutputError(path, exc.strerror or str(exc)) from exc
+        why = (
+            f"pas le droit d'écrire dans le dossier « {path.parent} »"
+            if isinstance(exc, PermissionError)
+            else f"impossible de créer un fichier dans « {path.parent} » : {_explain(exc)}"
+        )
+        raise OutputError(path, why) from exc
     os.close(handle)
     temporary = Path(name)
     try:
-        yield temporary
+        try:
+            yield temporary
+        except Exception as exc:
+            cause = _os_error(exc)
+            if cause is None:
+                raise
+            raise OutputError(path, _explain(cause)) from exc
         try:
             # mkstemp makes the file private (0600): give it the mode a normal write would.
             mode = path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_UMASK
@@ -62,9 +87,25 @@ def atomic_path(path: Path) -> Iterator[Path]:
         temporary.unlink(missing_ok=True)
 
 
+def _os_error(exc: Exception) -> OSError | None:
+    """The system error behind a failed write: the exception itself, or the one a library
+    wrapped (XlsxWriter's ``FileCreateError(OSError)``); None for ours and for anything else."""
+    if isinstance(exc, OutputError):
+        return None
+    if isinstance(exc, OSError):
+        return exc
+    if exc.args and isinstance(exc.args[0], OSError):
+        return exc.args[0]
+    return None
+
+
 def _explain(exc: OSError) -> str:
     if isinstance(exc, PermissionError):
         return (
             "accès refusé (le fichier est peut-être ouvert dans Excel : fermez-le et recommencez)"
         )
+    if isinstance(exc, FileNotFoundError):
+        return "un fichier ou le dossier a disparu pendant l'écriture"
+    if exc.errno == errno.ENOSPC:
+        return "disque plein : libérez de la place et recommencez"
     return exc.strerror or str(exc)

@@ -2,32 +2,73 @@
 
 Why not openpyxl here: we need to know, for each cell, whether it holds a formula *and* whether
 that formula has a saved value (openpyxl answers one or the other per load), and we must stay
-bounded on hostile files. Cells are read sparsely, in order, from the sheet's XML with a parser
-that refuses DTDs and entities; no grid is allocated from the sheet's declared dimension, so a
-cell at XFD1048576 costs nothing.
+bounded on hostile files.
+
+Every XML part we read (``[Content_Types].xml``, ``_rels/.rels``, the workbook and its rels,
+the shared strings, each sheet) is parsed by the expat parser that defusedxml sets up: a DTD,
+an entity declaration or an external reference raises, so no entity is ever expanded or
+fetched. Parts are streamed from the zip in chunks into handlers that keep only what we use:
+no tree is built, and no grid is allocated from the sheet's declared dimension, so a cell at
+XFD1048576 costs nothing and a million formatted empty rows cost a few seconds, no memory.
+
+Bounds (each refusal is a ``HostileFile`` naming the file):
+
+* the zip directory holds at most ``MAX_MEMBERS`` entries in ``MAX_DIRECTORY_BYTES``, checked
+  from the end-of-directory record *before* ``zipfile`` indexes it (a million entries would
+  take 5 s and 500 MB);
+* each part declares at most ``MAX_PART_BYTES`` uncompressed, all parts ``MAX_TOTAL_BYTES``,
+  and a part above 1 MiB compresses at most ``MAX_RATIO`` to 1 (a zip bomb's run of spaces
+  compresses 1000 to 1); ``zipfile`` never inflates a part beyond its declared size and checks
+  its CRC, so a header that lies about sizes ends in a corrupt part, not in a flood;
+* at most ``MAX_PARSED_BYTES`` of XML and ``MAX_ELEMENTS`` elements are parsed per file, all
+  parts and passes together: this bounds the time of any file that passed the checks above
+  (a million formatted empty rows, 2 million elements, read in about 3 s);
+* at most ``MAX_DATA_ROWS`` rows and ``MAX_DATA_CELLS`` cells with a value per sheet (the
+  template has 300 rows; checking 10 000 actions takes about 1.5 s).
 """
 
 from __future__ import annotations
 
 import posixpath
+import re
+import struct
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import IO
-from xml.etree.ElementTree import Element
+from pyexpat import ExpatError
+from typing import IO, Any
 
 from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import iterparse as safe_iterparse
+from defusedxml.ElementTree import XMLParser as DefusedXMLParser
 
 from xlfunding.errors import HostileFile, NotAnXlsx, UnreadableFile
 from xlfunding.sniff import sniff_zip_kind
 
-# Bounds that keep one hostile file from exhausting the machine.
-MAX_PART_BYTES = 256 * 1024 * 1024  # one XML part, uncompressed
-MAX_TOTAL_BYTES = 512 * 1024 * 1024  # all parts we read, uncompressed
-MAX_RATIO = 200  # uncompressed / compressed, for parts above 1 MiB
+MiB = 2**20
+MAX_MEMBERS = 10_000
+MAX_DIRECTORY_BYTES = 2 * MiB
+MAX_PART_BYTES = 256 * MiB
+MAX_TOTAL_BYTES = 512 * MiB
+MAX_RATIO = 200
+MAX_PARSED_BYTES = 160 * MiB
+MAX_ELEMENTS = 4_000_000
+MAX_DATA_ROWS = 10_000
+MAX_DATA_CELLS = 200_000
+CHUNK = 64 * 1024
+
+# Excel's grid: columns A..XFD, rows 1..1048576.
+MAX_COLUMN = 16_384
+MAX_ROW = 1_048_576
+_REF = re.compile(r"([A-Za-z]{1,3})([0-9]{1,7})")
+_NUMBER = re.compile(r"\s*[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*")
+_DIGITS = re.compile(r"[0-9]{1,9}")
+_TOO_BIG = (
+    "un modèle rempli en fait moins d'1 Mo ; supprimez les lignes et colonnes vides mises "
+    "en forme sous le tableau, puis enregistrez-le de nouveau"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,11 +93,72 @@ def _local(tag: str) -> str:
 
 
 def split_ref(ref: str) -> tuple[str, int]:
-    """ "AB12" -> ("AB", 12)."""
-    for index, char in enumerate(ref):
-        if char.isdigit():
-            return ref[:index], int(ref[index:])
-    raise ValueError(ref)
+    """ "AB12" -> ("AB", 12); ``ValueError`` for anything that is not a cell of Excel's grid."""
+    match = _REF.fullmatch(ref.strip())
+    if match is None:
+        raise ValueError(ref)
+    letters, row = match.group(1).upper(), int(match.group(2))
+    if _column_number(letters) > MAX_COLUMN or not 1 <= row <= MAX_ROW:
+        raise ValueError(ref)
+    return letters, row
+
+
+def _spaced(number: int) -> str:
+    """4000000 -> "4 000 000" (no-break spaces, as French writes numbers)."""
+    return f"{number:,}".replace(",", "\u00a0")
+
+
+def _column_number(letters: str) -> int:
+    number = 0
+    for char in letters:
+        number = number * 26 + ord(char) - 64
+    return number
+
+
+def _column_letters(number: int) -> str:
+    letters = ""
+    while number:
+        number, remainder = divmod(number - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
+
+
+class _Corrupt(Exception):
+    """Raised by a handler: the part is well-formed XML but not what Excel writes."""
+
+
+class _Stop(Exception):
+    """Raised by a handler: it has read what it needs."""
+
+
+class _Handler:
+    """Receives the parser's events (names are « namespace}local »); ignores them by default
+    and counts the elements, for the ``MAX_ELEMENTS`` bound."""
+
+    def __init__(self) -> None:
+        self.elements = 0
+
+    def start(self, name: str, attrs: dict[str, str]) -> None:
+        self.elements += 1
+
+    def end(self, name: str) -> None:
+        pass
+
+    def data(self, text: str) -> None:
+        pass
+
+
+def _defused_expat() -> Any:
+    """The expat parser as defusedxml configures it (a DTD, an entity declaration, an external
+    reference: each raises a ``DefusedXmlException``); our handlers replace the tree builder."""
+    defused = DefusedXMLParser(forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    parser = defused.parser
+    assert parser.StartDoctypeDeclHandler == defused.defused_start_doctype_decl
+    assert parser.EntityDeclHandler == defused.defused_entity_decl
+    assert parser.ExternalEntityRefHandler == defused.defused_external_entity_ref_handler
+    parser.ordered_attributes = False
+    parser.buffer_text = True
+    return parser
 
 
 class XlsxFile:
@@ -64,15 +166,21 @@ class XlsxFile:
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
+        self.parsed_bytes = 0
+        self.elements = 0
+        self.hidden_rows: dict[str, set[int]] = {}  # sheet part -> rows marked hidden
+        _check_directory(self.path)
         try:
             self.zip = zipfile.ZipFile(self.path)
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, struct.error) as exc:
             raise NotAnXlsx(self.path, "archive zip illisible ou tronquée") from exc
         try:
+            self._names = set(self.zip.namelist())
             self._check_archive()
             kind = sniff_zip_kind(self.zip.namelist(), self._content_types())
             if kind != "xlsx":
                 raise NotAnXlsx(self.path, kind)
+            self._check_prologs()
             self.workbook_part = self._main_part()
             self.sheets, self.defined_names = self._workbook()
             self._strings: list[str] | None = None
@@ -91,98 +199,162 @@ class XlsxFile:
 
     # -- archive and parts -------------------------------------------------------------------
     def _check_archive(self) -> None:
+        infos = self.zip.infolist()
+        if len(infos) > MAX_MEMBERS:
+            raise HostileFile(
+                self.path,
+                f"l'archive a {_spaced(len(infos))} parties (un classeur en a une vingtaine)",
+            )
+        if len(self._names) != len(infos):
+            raise HostileFile(
+                self.path, "deux parties de l'archive portent le même nom (archive falsifiée)"
+            )
         total = 0
-        for info in self.zip.infolist():
+        for info in infos:
             total += info.file_size
             if info.file_size > MAX_PART_BYTES:
                 raise HostileFile(
                     self.path,
                     f"la partie « {info.filename} » ferait "
-                    f"{info.file_size // 2**20} Mo une fois décompressée",
+                    f"{info.file_size // MiB} Mo une fois décompressée",
                 )
-            if info.file_size > 2**20 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            if info.file_size > MiB and info.file_size > MAX_RATIO * max(info.compress_size, 1):
                 raise HostileFile(
                     self.path,
                     f"la partie « {info.filename} » est une bombe de décompression (taux anormal)",
                 )
         if total > MAX_TOTAL_BYTES:
-            raise HostileFile(self.path, f"le contenu ferait {total // 2**20} Mo décompressé")
+            raise HostileFile(self.path, f"le contenu ferait {total // MiB} Mo décompressé")
+
+    def _check_prologs(self) -> None:
+        """No XML part of the package may declare a DTD, not even one we never read: other
+        readers of the same file (openpyxl for the corrections copy, Excel, LibreOffice) would.
+        A DTD comes before the first element: each part is parsed up to there."""
+        for info in self.zip.infolist():
+            if info.is_dir() or info.file_size == 0:
+                continue
+            try:
+                with self._open(info.filename) as handle:
+                    head = handle.read(64)
+            except _BROKEN as exc:
+                raise UnreadableFile(
+                    self.path, _broken(f"la partie « {info.filename} »", exc)
+                ) from exc
+            if _looks_like_xml(head):
+                self._read(info.filename, _Prolog())
 
     def _open(self, part: str) -> IO[bytes]:
         try:
             return self.zip.open(part)
         except KeyError as exc:
-            raise UnreadableFile(self.path, f"partie « {part} » manquante") from exc
-        except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError) as exc:
-            raise UnreadableFile(self.path, f"partie « {part} » illisible ({exc})") from exc
+            raise UnreadableFile(self.path, f"la partie « {part} » manque") from exc
+        except (*_BROKEN, NotImplementedError, ValueError) as exc:
+            raise UnreadableFile(self.path, _broken(f"la partie « {part} »", exc)) from exc
 
-    def _iterparse(self, part: str) -> Iterator[tuple[str, Element]]:
+    def _parse(self, part: str, handler: _Handler, label: str | None = None) -> Iterator[None]:
+        """Stream ``part`` into ``handler``, yielding after each chunk so that a generator can
+        hand out what the handler has gathered; a handler raising ``_Stop`` ends the part."""
+        label = label or f"la partie « {part} »"
+        parser = _defused_expat()
+        parser.StartElementHandler = handler.start
+        parser.EndElementHandler = handler.end
+        parser.CharacterDataHandler = handler.data
         handle = self._open(part)
         try:
-            yield from safe_iterparse(handle, events=("end",), forbid_dtd=True)
+            while True:
+                chunk = handle.read(CHUNK)
+                self.parsed_bytes += len(chunk)
+                if self.parsed_bytes > MAX_PARSED_BYTES:
+                    raise HostileFile(
+                        self.path,
+                        f"plus de {MAX_PARSED_BYTES // MiB} Mo de XML à lire ({label}) : "
+                        + _TOO_BIG,
+                    )
+                parser.Parse(chunk, not chunk)
+                if self.elements + handler.elements > MAX_ELEMENTS:
+                    raise HostileFile(
+                        self.path,
+                        f"plus de {_spaced(MAX_ELEMENTS)} éléments XML à lire ({label}) : "
+                        + _TOO_BIG,
+                    )
+                yield
+                if not chunk:
+                    return
+        except _Stop:
+            return
         except DefusedXmlException as exc:
             raise HostileFile(
                 self.path,
-                f"la partie « {part} » déclare une DTD ou des entités XML, refusées par sécurité",
+                f"{label} déclare une DTD ou des entités XML, refusées par sécurité",
             ) from exc
-        except (SyntaxError, zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
-            # xml.etree.ElementTree.ParseError is a SyntaxError
-            raise UnreadableFile(self.path, f"partie « {part} » corrompue ({exc})") from exc
+        except ExpatError as exc:
+            raise UnreadableFile(
+                self.path,
+                f"{label} est abîmée (XML mal formé, ligne {exc.lineno}, colonne {exc.offset})"
+                f" : {_RESEND}",
+            ) from exc
+        except _Corrupt as exc:
+            raise UnreadableFile(self.path, f"{label} est abîmée ({exc}) : {_RESEND}") from exc
+        except LookupError as exc:  # an encoding Python does not know: <?xml encoding="A"?>
+            raise UnreadableFile(
+                self.path, f"{label} est abîmée (encodage inconnu) : {_RESEND}"
+            ) from exc
+        except _BROKEN as exc:
+            raise UnreadableFile(self.path, _broken(label, exc)) from exc
         finally:
+            self.elements += handler.elements
             handle.close()
 
+    def _read(self, part: str, handler: _Handler) -> None:
+        for _ in self._parse(part, handler):
+            pass
+
     def _content_types(self) -> str:
-        try:
-            with self.zip.open("[Content_Types].xml") as handle:
-                return handle.read(1 << 20).decode("utf-8", "replace")
-        except (KeyError, zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError):
+        """The content types the package declares, one a line ("" when the part is missing)."""
+        if "[Content_Types].xml" not in self._names:
             return ""
+        handler = _Attributes("ContentType", ("Default", "Override"))
+        self._read("[Content_Types].xml", handler)
+        return "\n".join(handler.found)
 
     def _main_part(self) -> str:
-        for _, element in self._iterparse("_rels/.rels"):
-            if _local(element.tag) == "Relationship" and element.get("Type", "").endswith(
-                "/officeDocument"
-            ):
-                return element.get("Target", "").lstrip("/")
+        if "_rels/.rels" not in self._names:
+            raise NotAnXlsx(self.path, "aucun classeur dans l'archive")
+        handler = _Relationships()
+        self._read("_rels/.rels", handler)
+        for kind, target, _ in handler.found:
+            if kind.endswith("/officeDocument"):
+                return target.lstrip("/")
         raise NotAnXlsx(self.path, "aucun classeur dans l'archive")
 
     def _rels(self, part: str) -> dict[str, str]:
         folder, name = posixpath.split(part)
         rels_part = posixpath.join(folder, "_rels", name + ".rels")
         targets: dict[str, str] = {}
-        if rels_part not in self.zip.namelist():
+        if rels_part not in self._names:
             return targets
-        for _, element in self._iterparse(rels_part):
-            if _local(element.tag) == "Relationship":
-                target = element.get("Target", "")
-                if target.startswith("/"):
-                    full = target.lstrip("/")
-                else:
-                    full = posixpath.normpath(posixpath.join(folder, target))
-                targets[element.get("Id", "")] = full
+        handler = _Relationships()
+        self._read(rels_part, handler)
+        for _, target, rid in handler.found:
+            if target.startswith("/"):
+                full = target.lstrip("/")
+            else:
+                full = posixpath.normpath(posixpath.join(folder, target))
+            targets[rid] = full
         return targets
 
     def _workbook(self) -> tuple[list[SheetInfo], dict[str, list[tuple[str, int | None]]]]:
-        rels = self._rels(self.workbook_part)
-        sheets: list[SheetInfo] = []
-        names: dict[str, list[tuple[str, int | None]]] = {}
-        for _, element in self._iterparse(self.workbook_part):
-            tag = _local(element.tag)
-            if tag == "sheet":
-                rid = next((v for k, v in element.attrib.items() if _local(k) == "id"), "")
-                part = rels.get(rid)
-                if part and part in self.zip.namelist():
-                    sheets.append(
-                        SheetInfo(element.get("name", ""), element.get("state", "visible"), part)
-                    )
-            elif tag == "definedName":
-                local_id = element.get("localSheetId")
-                names.setdefault(element.get("name", ""), []).append(
-                    (element.text or "", int(local_id) if local_id and local_id.isdigit() else None)
-                )
+        self._workbook_rels = rels = self._rels(self.workbook_part)
+        handler = _Workbook()
+        self._read(self.workbook_part, handler)
+        sheets = [
+            SheetInfo(name, state, rels[rid])
+            for name, state, rid in handler.sheets
+            if rels.get(rid) in self._names
+        ]
         if not sheets:
             raise NotAnXlsx(self.path, "le classeur n'a aucune feuille")
-        return sheets, names
+        return sheets, handler.names
 
     def sheet(self, name: str) -> SheetInfo | None:
         return next((s for s in self.sheets if s.name == name), None)
@@ -195,83 +367,394 @@ class XlsxFile:
         return self._strings
 
     def _read_strings(self) -> list[str]:
-        rels = self._rels(self.workbook_part)
+        rels = self._workbook_rels
         part = next((p for p in rels.values() if p.endswith("sharedStrings.xml")), None)
-        if part is None or part not in self.zip.namelist():
+        if part is None or part not in self._names:
             return []
-        strings: list[str] = []
-        for _, element in self._iterparse(part):
-            if _local(element.tag) == "si":
-                strings.append(_text_of(element))
-                element.clear()
-        return strings
+        handler = _SharedStrings()
+        self._read(part, handler)
+        return handler.strings
 
     def rows(self, sheet: SheetInfo) -> Iterator[tuple[int, dict[str, Cell]]]:
-        """Yield (row number, {column letters: Cell}) for each row that has a cell with data."""
-        strings = self.strings
-        current: dict[str, Cell] = {}
-        current_row = 0
-        next_row = 1
-        for _, element in self._iterparse(sheet.part):
-            tag = _local(element.tag)
-            if tag == "c":
-                cell = _cell(element, strings)
-                ref = element.get("r")
-                if cell is not None:
-                    if ref:
-                        letters, _ = split_ref(ref)
-                    else:  # refs are optional in the format: count columns
-                        from xlfunding.layout import column_letter
+        """Yield (row number, {column letters: Cell}) for each row that has a cell with data,
+        in order. Rows marked hidden are noted in ``hidden_rows[sheet.part]``."""
+        handler = _Sheet(self.strings, self.hidden_rows.setdefault(sheet.part, set()))
+        for _ in self._parse(sheet.part, handler, f"la feuille « {sheet.name} »"):
+            yield from self._gathered(handler, sheet)
+        yield from self._gathered(handler, sheet)  # those of the chunk that closed sheetData
 
-                        letters = column_letter(len(current))
-                    current[letters] = cell
-                element.clear()
-            elif tag == "row":
-                number = element.get("r")
-                current_row = int(number) if number and number.isdigit() else next_row
-                next_row = current_row + 1
-                if current:
-                    yield current_row, current
-                    current = {}
-                element.clear()
-            elif tag == "sheetData":
-                break
+    def _gathered(self, handler: _Sheet, sheet: SheetInfo) -> list[tuple[int, dict[str, Cell]]]:
+        if handler.rows > MAX_DATA_ROWS or handler.cells > MAX_DATA_CELLS:
+            raise HostileFile(
+                self.path,
+                f"la feuille « {sheet.name} » a plus de {_spaced(MAX_DATA_ROWS)} lignes ou "
+                f"{_spaced(MAX_DATA_CELLS)} cellules remplies, un modèle en a quelques "
+                "centaines : ne gardez dans le classeur que le tableau des actions",
+            )
+        ready, handler.ready = handler.ready, []
+        return ready
 
 
-def _text_of(element: Element) -> str:
-    """Concatenate the texts of a string item (plain or rich runs), leaving out phonetic runs."""
-    parts = []
-    for child in element:
-        tag = _local(child.tag)
-        if tag == "t":
-            parts.append(child.text or "")
-        elif tag == "r":
-            parts.extend(t.text or "" for t in child if _local(t.tag) == "t")
-    return "".join(parts)
+def _check_directory(path: Path) -> None:
+    """Refuse a zip whose directory lists more than ``MAX_MEMBERS`` entries or is larger than
+    ``MAX_DIRECTORY_BYTES``, reading only its end-of-central-directory record (and the zip64
+    one it points to), before ``zipfile`` indexes every entry."""
+    try:
+        with path.open("rb") as handle:
+            size = handle.seek(0, 2)
+            handle.seek(max(0, size - (65_535 + 22)))
+            tail = handle.read()
+            at = tail.rfind(b"PK\x05\x06")
+            if at < 0 or len(tail) < at + 22:
+                return  # zipfile will say the archive is unreadable
+            entries, directory = struct.unpack_from("<HI", tail, at + 10)
+            if at >= 20 and tail[at - 20 : at - 16] == b"PK\x06\x07":
+                (offset,) = struct.unpack_from("<Q", tail, at - 20 + 8)
+                handle.seek(offset)
+                record = handle.read(56)
+                if record[:4] == b"PK\x06\x06" and len(record) == 56:
+                    entries, directory = struct.unpack_from("<QQ", record, 32)
+    except (OSError, struct.error, ValueError, OverflowError):
+        return  # zipfile will say what is wrong
+    if entries > MAX_MEMBERS:
+        raise HostileFile(
+            path, f"l'archive annonce {_spaced(entries)} parties (un classeur en a une vingtaine)"
+        )
+    if directory > MAX_DIRECTORY_BYTES:
+        raise HostileFile(
+            path,
+            f"le répertoire de l'archive fait {_spaced(directory)} octets (celui d'un classeur, "
+            "quelques milliers)",
+        )
 
 
-def _cell(element: Element, strings: list[str]) -> Cell | None:
-    kind = element.get("t", "n")
-    formula = None
-    raw = None
-    inline = None
-    for child in element:
-        tag = _local(child.tag)
-        if tag == "v":
-            raw = child.text
-        elif tag == "f":
-            formula = child.text or ""
-        elif tag == "is":
-            inline = _text_of(child)
+_BROKEN = (zipfile.BadZipFile, zlib.error, OSError, EOFError, RuntimeError)
+_RESEND = "demandez à l'expéditeur de l'enregistrer de nouveau dans Excel et de le renvoyer"
+
+
+def _broken(label: str, exc: BaseException) -> str:
+    """Why a part cannot be taken out of the archive, in French."""
+    if isinstance(exc, zipfile.BadZipFile):
+        why = "contrôle d'intégrité en échec : archive abîmée ou falsifiée"
+    elif isinstance(exc, zlib.error):
+        why = "données compressées invalides"
+    elif isinstance(exc, EOFError):
+        why = "archive tronquée"
+    elif isinstance(exc, RuntimeError) and "encrypted" in str(exc):
+        why = "partie chiffrée"
+    elif isinstance(exc, NotImplementedError):
+        why = "méthode de compression inconnue d'Excel"
+    else:
+        why = type(exc).__name__
+    return f"{label} est illisible ({why}) : {_RESEND}"
+
+
+def _looks_like_xml(head: bytes) -> bool:
+    head = head.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n")
+    return head.startswith((b"<", b"\xff\xfe", b"\xfe\xff", b"\x00<"))
+
+
+class _Prolog(_Handler):
+    """Reads nothing: stops at the first element, once the prolog (and any DTD) is behind."""
+
+    def start(self, name: str, attrs: dict[str, str]) -> None:
+        raise _Stop
+
+
+class _Attributes(_Handler):
+    """One attribute of the elements of some names (at any depth)."""
+
+    def __init__(self, attribute: str, tags: tuple[str, ...]) -> None:
+        super().__init__()
+        self.attribute, self.tags = attribute, tags
+        self.found: list[str] = []
+
+    def start(self, name: str, attrs: dict[str, str]) -> None:
+        self.elements += 1
+        if _local(name) in self.tags and self.attribute in attrs:
+            self.found.append(attrs[self.attribute])
+
+
+class _Relationships(_Handler):
+    """(Type, Target, Id) of each Relationship."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[tuple[str, str, str]] = []
+
+    def start(self, name: str, attrs: dict[str, str]) -> None:
+        self.elements += 1
+        if _local(name) == "Relationship":
+            self.found.append((attrs.get("Type", ""), attrs.get("Target", ""), attrs.get("Id", "")))
+
+
+class _Workbook(_Handler):
+    """Sheets (name, state, relationship id) and defined names of workbook.xml."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sheets: list[tuple[str, str, str]] = []
+        self.names: dict[str, list[tuple[str, int | None]]] = {}
+        self._name: tuple[str, int | None] | None = None
+        self._text: list[str] = []
+
+    def start(self, name: str, attrs: dict[str, str]) -> None:
+        self.elements += 1
+        local = _local(name)
+        if local == "sheet":
+            rid = next((v for k, v in attrs.items() if _local(k) == "id"), "")
+            self.sheets.append((attrs.get("name", ""), attrs.get("state", "visible"), rid))
+        elif local == "definedName":
+            sheet = attrs.get("localSheetId", "")
+            self._name = (attrs.get("name", ""), int(sheet) if _DIGITS.fullmatch(sheet) else None)
+            self._text = []
+
+    def end(self, name: str) -> None:
+        if self._name is not None and _local(name) == "definedName":
+            label, sheet = self._name
+            self.names.setdefault(label, []).append(("".join(self._text), sheet))
+            self._name = None
+
+    def data(self, text: str) -> None:
+        if self._name is not None:
+            self._text.append(text)
+
+
+class _RichText:
+    """Text of a string item (``<si>`` or ``<is>``), fed the events inside it: its ``t``, or
+    the ``t`` of its runs; the phonetic runs (``rPh``) are left out."""
+
+    def __init__(self) -> None:
+        self.depth = 1  # the item itself
+        self.parts: list[str] = []
+        self.capturing = False
+        self.skip = 0  # depth of an rPh being skipped
+
+    def start(self, local: str) -> None:
+        self.depth += 1
+        if self.skip:
+            return
+        if local == "rPh":
+            self.skip = self.depth
+        elif local == "t" and self.depth <= 3:  # si/t or si/r/t
+            self.capturing = True
+
+    def end(self, local: str) -> None:
+        if self.skip == self.depth:
+            self.skip = 0
+        if local == "t":
+            self.capturing = False
+        self.depth -= 1
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+class _SharedStrings(_Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.strings: list[str] = []
+        self.item: _RichText | None = None
+
+    def start(self, name: str, attrs: dict[str, str]) -> None:
+        self.elements += 1
+        local = _local(name)
+        if self.item is not None:
+            self.item.start(local)
+        elif local == "si":
+            self.item = _RichText()
+
+    def end(self, name: str) -> None:
+        item = self.item
+        if item is None:
+            return
+        if item.depth == 1:
+            self.strings.append(item.text)
+            self.item = None
+        else:
+            item.end(_local(name))
+
+    def data(self, text: str) -> None:
+        if self.item is not None and self.item.capturing:
+            self.item.parts.append(text)
+
+
+class _Sheet(_Handler):
+    """Cells of a worksheet's ``sheetData``, gathered row by row into ``ready``."""
+
+    def __init__(self, strings: list[str], hidden: set[int]) -> None:
+        super().__init__()
+        self.strings = strings
+        self.hidden = hidden
+        self.ready: list[tuple[int, dict[str, Cell]]] = []
+        self.rows = 0  # rows with data, and their cells
+        self.cells = 0
+        self.last_row = 0
+        self.in_data = False
+        # the row being read
+        self.row: int | None = None
+        self.row_cells: dict[str, Cell] = {}
+        self.numbered = True
+        self.row_hidden = False
+        self.previous: int | str = 0  # the previous cell's column, or its unread reference
+        self.last_column = 0  # of the last cell with data
+        # the cell being read: reference (None if absent), type, column (if no reference)
+        self.cell: tuple[str | None, str, int] | None = None
+        self.value: str | None = None
+        self.formula: str | None = None
+        self.inline: _RichText | None = None
+        self.text: list[str] | None = None  # text of the <v> or <f> being read
+        self.names: dict[str, str] = {}
+
+    def start(self, name: str, attrs: dict[str, str]) -> None:
+        self.elements += 1
+        local = self.names.get(name)
+        if local is None:
+            local = self.names[name] = _local(name)
+        if self.inline is not None:
+            self.inline.start(local)
+        elif self.text is not None:
+            raise _Corrupt(f"élément « {local[:20]} » inattendu dans la cellule {self.cell_ref}")
+        elif local == "c":
+            if self.row is not None:
+                self._start_cell(attrs)
+        elif local == "row":
+            if self.in_data:
+                self._start_row(attrs)
+        elif self.cell is not None:
+            if local in ("v", "f"):
+                self.text = []
+            elif local == "is":
+                self.inline = _RichText()
+        elif local == "sheetData":
+            self.in_data = True
+
+    def end(self, name: str) -> None:
+        local = self.names[name]
+        inline = self.inline
+        if inline is not None:
+            if inline.depth > 1:
+                inline.end(local)
+            else:
+                self.inline = None
+                self.value = inline.text
+        elif self.text is not None:
+            if local == "v":  # an empty <v/> is no value, as openpyxl saves a formula
+                self.value = "".join(self.text) or None
+            else:
+                self.formula = "".join(self.text)
+            self.text = None
+        elif local == "c":
+            if self.cell is not None:
+                self._end_cell()
+        elif local == "row":
+            if self.row is not None:
+                self._end_row()
+        elif local == "sheetData":
+            raise _Stop
+
+    def _end_row(self) -> None:
+        assert self.row is not None
+        if self.row_cells:
+            self.ready.append((self.row, self.row_cells))
+            self.rows += 1
+            self.cells += len(self.row_cells)
+        self.last_row, self.row = self.row, None
+
+    def data(self, text: str) -> None:
+        if self.text is not None:
+            self.text.append(text)
+        elif self.inline is not None and self.inline.capturing:
+            self.inline.parts.append(text)
+
+    @property
+    def cell_ref(self) -> str:
+        return "?" if self.cell is None else self._ref(self.cell[0], self.cell[2])
+
+    def _ref(self, ref: str | None, column: int) -> str:
+        return ref or f"{_column_letters(column)}{self.row}"
+
+    def _start_row(self, attrs: dict[str, str]) -> None:
+        ref = attrs.get("r")
+        self.numbered = ref is not None
+        if ref is None:  # the number is optional: the next row, or its first cell's
+            number = self.last_row + 1
+        elif ref.isascii() and ref.isdigit() and 1 <= int(ref) <= MAX_ROW:
+            number = int(ref)
+        else:
+            raise _Corrupt(f"numéro de ligne « {ref[:20]} » impossible")
+        if number <= self.last_row:
+            raise _Corrupt(f"ligne {number} en double ou dans le désordre")
+        self.row = number
+        self.row_cells, self.previous, self.last_column = {}, 0, 0
+        self.row_hidden = attrs.get("hidden") in ("1", "true")
+        if self.row_hidden:
+            self.hidden.add(number)
+
+    def _start_cell(self, attrs: dict[str, str]) -> None:
+        """References are checked only for cells with data (see ``_end_cell``): a million
+        formatted empty cells cost no parsing."""
+        ref = attrs.get("r")
+        column = 0
+        if ref is None:  # the reference is optional: the column after the previous cell's
+            previous = self.previous
+            column = (self._column(previous) if isinstance(previous, str) else previous) + 1
+            if column > MAX_COLUMN:
+                raise _Corrupt(f"plus de {MAX_COLUMN} colonnes à la ligne {self.row}")
+            self.previous = column
+        else:
+            self.previous = ref
+        self.cell = (ref, attrs.get("t", "n"), column)
+        self.value = self.formula = None
+
+    def _end_cell(self) -> None:
+        assert self.cell is not None
+        ref, kind, column = self.cell
+        self.cell = None
+        if self.value is None and self.formula is None:
+            return  # formatted, empty
+        if ref is not None:
+            column = self._column(ref)
+        if column <= self.last_column:
+            raise _Corrupt(f"cellule {self._ref(ref, column)} en double ou dans le désordre")
+        self.last_column = column
+        cell = _cell(kind, self.value, self.formula, self.strings)
+        if cell is not None:
+            self.row_cells[_column_letters(column)] = cell
+
+    def _column(self, ref: str) -> int:
+        """The column of a reference, which must be in the row being read."""
+        try:
+            letters, row = split_ref(ref)
+        except ValueError:
+            raise _Corrupt(f"référence de cellule « {ref[:20]} » impossible") from None
+        if row != self.row and not self.numbered and not self.row_cells:
+            self._renumber(row)  # a row without a number takes its first cell's
+        if row != self.row:
+            raise _Corrupt(f"la cellule {ref} est rangée dans la ligne {self.row}")
+        return _column_number(letters)
+
+    def _renumber(self, row: int) -> None:
+        assert self.row is not None
+        if row <= self.last_row:
+            raise _Corrupt(f"ligne {row} en double ou dans le désordre")
+        if self.row_hidden:
+            self.hidden.discard(self.row)
+            self.hidden.add(row)
+        self.row, self.numbered = row, True
+
+
+def _cell(kind: str, raw: str | None, formula: str | None, strings: list[str]) -> Cell | None:
     if kind == "inlineStr":
-        return Cell("s", inline or "", formula) if inline or formula is not None else None
+        return Cell("s", raw or "", formula) if raw or formula is not None else None
     if raw is None:
         return Cell(None, None, formula) if formula is not None else None
     if kind == "s":
-        try:
-            return Cell("s", strings[int(raw)], formula)
-        except (ValueError, IndexError):
-            return Cell("e", "#CHAÎNE?", formula)
+        index = raw.strip()
+        if _DIGITS.fullmatch(index) and int(index) < len(strings):
+            return Cell("s", strings[int(index)], formula)
+        return Cell("e", "#CHAÎNE?", formula)
     if kind == "str":
         return Cell("s", raw, formula)
     if kind == "b":
@@ -280,12 +763,11 @@ def _cell(element: Element, strings: list[str]) -> Cell | None:
         return Cell("e", raw, formula)
     if kind == "d":
         return Cell("s", raw, formula)
-    try:
-        # Shortest decimal spelling of the stored double, as Excel displays it.
-        number = float(raw)
-    except ValueError:
+    if not _NUMBER.fullmatch(raw):
         return Cell("e", "#NOMBRE?", formula)
-    if number != number or number in (float("inf"), float("-inf")):
+    # Shortest decimal spelling of the stored double, as Excel displays it.
+    number = float(raw)
+    if number in (float("inf"), float("-inf")):
         return Cell("e", "#NOMBRE!", formula)
     if number.is_integer() and abs(number) < 2**53:
         return Cell("n", Decimal(int(number)), formula)
