@@ -119,7 +119,7 @@ def patch_cell(path: Path, ref: str, xml: str, *, sheet: str = SHEET) -> Path:
     part = sheet_part(path, sheet)
     with zipfile.ZipFile(path) as source:
         items = [(info, source.read(info)) for info in source.infolist()]
-    pattern = re.compile(rf'<c r="{ref}"(?:\s[^>]*)?(?:/>|>.*?</c>)', re.S)
+    pattern = re.compile(rf'<c r="{ref}"[^>]*?(?:/>|>.*?</c>)', re.S)
     temporary = path.with_suffix(".tmp")
     with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as target:
         for info, data in items:

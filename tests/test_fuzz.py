@@ -179,10 +179,6 @@ def test_any_cell_value_is_read_or_refused_clearly(data: bytes) -> None:
     assert answer(data) in {"read", "unreadable-file"}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "corrections.write_corrections: openpyxl.load_workbook raises ParseError, ValueError, "
-    "TypeError, KeyError or OSError on parts our reader never reads; wrap it and raise "
-    "UnreadableFile naming the source (see test_hostile.py)"))
 @pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisWarning")  # a 75 kB repr
 @settings(max_examples=60, deadline=None, derandomize=True, database=None,
           phases=[Phase.generate], suppress_health_check=list(HealthCheck))

@@ -392,10 +392,6 @@ def test_a_hidden_row_is_read(tmp_path: Path) -> None:
     assert [a.title for a in validate_file(path).actions] == [a.title for a in BASE]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "proposal: reader._Reading.run should add a hidden-row warning (code added to CODES) for "
-    "each action row in XlsxFile.hidden_rows[sheet.part]: the action counts in the annex "
-    "though the sender does not see it in Excel"))
 def test_a_hidden_row_is_read_with_a_warning(tmp_path: Path) -> None:
     report = validate_file(edited(tmp_path, {SHEET_PART: _hide_row_6}))
     assert (report.valid, len(report.actions)) == (True, 3)
@@ -542,11 +538,6 @@ def test_the_installed_command_never_shows_a_traceback(tmp_path: Path) -> None:
 
 # -- what other modules must still do (exact fixes in the reasons) ---------------------------
 
-@pytest.mark.xfail(strict=True, reason=(
-    "reader._Reading.__init__ does int(metadata['capacity']): a metadata cell that is not a "
-    "whole number raises ValueError (a traceback in `validate`). Fix: read it with "
-    "re.fullmatch(r'[0-9]{1,7}', ...) and raise NotATemplate(path, 'métadonnées du modèle "
-    "abîmées (capacity « … »)') otherwise"))
 def test_a_metadata_capacity_that_is_not_a_number_is_a_clear_problem(tmp_path: Path) -> None:
     path = edited(tmp_path, {"xl/sharedStrings.xml": lambda data: data.replace(
         b"<si><t>capacity</t></si><si><t>10</t></si>",
@@ -556,13 +547,6 @@ def test_a_metadata_capacity_that_is_not_a_number_is_a_clear_problem(tmp_path: P
     assert str(caught.value).startswith(f"{path} : ")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "corrections.write_corrections loads the source with openpyxl, which reads parts our "
-    "reader never needs (styles, themes, drawings) and raises ParseError, ValueError, "
-    "TypeError, KeyError or OSError on a damaged one: a traceback after the report. Fix: "
-    "wrap openpyxl.load_workbook in try/except Exception and raise UnreadableFile(source, "
-    "'la copie à corriger ne peut pas être faite : le classeur est abîmé (…) ; envoyez la "
-    "liste des problèmes au porteur')"))
 def test_the_corrections_copy_of_a_damaged_file_is_refused_clearly(tmp_path: Path) -> None:
     path = edited(tmp_path, {"xl/styles.xml": lambda data: data.replace(
         b"</fonts>", b"</fontz>")})
@@ -572,11 +556,6 @@ def test_the_corrections_copy_of_a_damaged_file_is_refused_clearly(tmp_path: Pat
         write_corrections(path, report, tmp_path / "copie.xlsx")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "inbox.triage hashes every file (_sha256) before any check: opening a named pipe blocks "
-    "forever and the monthly consolidation hangs. Fix: in triage, skip or refuse what is not "
-    "a regular file (stat.S_ISREG(path.stat().st_mode), or xlfunding.sniff.sniff_file) before "
-    "hashing it: status UNREADABLE with the sniff message"))
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="pas de tubes nommés sur ce système")
 def test_a_named_pipe_in_the_inbox_does_not_hang_the_consolidation(tmp_path: Path) -> None:
     from xlfunding.consolidate import consolidate

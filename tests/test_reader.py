@@ -191,10 +191,6 @@ def test_reader_keeps_every_field_column(settings: Settings, tmp_path: Path) -> 
     assert [row.row for row in read.rows] == [5, 6, 7]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "library bug: xlsx.py does not decode the OOXML _xHHHH_ escapes of string items; "
-    "XlsxWriter and Excel save '_x0041_' typed in a cell as '_x005F_x0041_' and a control "
-    "character as '_x0001_'"))
 def test_escaped_characters_in_shared_strings_are_decoded(tmp_path: Path) -> None:
     typed = action(1, "Code _x0041_ du dossier", "CCAS", "10", "avant\x01après", CCAS="10")
     report = validate_file(workbook(tmp_path, [typed]))
@@ -202,10 +198,6 @@ def test_escaped_characters_in_shared_strings_are_decoded(tmp_path: Path) -> Non
         "Code _x0041_ du dossier", "avant\x01après")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "library bug: xlsx._cell still reads a saved double with repr() (17 digits), not with "
-    "money.excel_decimal (15 significant digits, as Excel): =E5*0.3 saved as "
-    "3190.7999999999997 is refused"))
 def test_an_amount_computed_by_a_formula_is_read_as_excel_shows_it(tmp_path: Path) -> None:
     path = edit(workbook(tmp_path), {"E5": 10636, "G5": Formula("=E5*0.3"), "I5": 7445.2})
     patch_cell(path, "G5", '<c r="G5"><f>E5*0.3</f><v>3190.7999999999997</v></c>')

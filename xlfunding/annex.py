@@ -311,9 +311,9 @@ class _Writer(SummaryMixin):
         sheet.write_blank(row, SOURCE, None, f["sub"])
         by_funder = funder_sums(section.actions, codes)
         sums = [sum((a.total for a in section.actions), ZERO), *(by_funder[c] for c in codes)]
-        for col, value in zip(self.numeric, sums, strict=True):
+        for col, amount in zip(self.numeric, sums, strict=True):
             span = f"{column_letter(col)}{section.row + 1}:{column_letter(col)}{row}"
-            self._formula(sheet, (row, col), f"=ROUND(SUM({span}),2)", value, "sub")
+            self._formula(sheet, (row, col), f"=ROUND(SUM({span}),2)", amount, "sub")
 
     def _totals(self, sheet: Worksheet) -> None:
         plan, s, row = self.plan, self.settings, self.plan.total_row

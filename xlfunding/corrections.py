@@ -15,6 +15,7 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.hyperlink import Hyperlink
 
+from xlfunding.errors import UnreadableFile
 from xlfunding.output import atomic_path, check_output
 from xlfunding.problems import Problem, Report, Severity, quote_sheet
 
@@ -42,7 +43,14 @@ def write_corrections(
     source, output = Path(source), Path(output)
     check_output(output, force=force, inputs=[source])
     mine = [p for p in report.problems if p.file is None or Path(p.file) == source]
-    book = openpyxl.load_workbook(source, rich_text=False, keep_links=False)
+    try:
+        book = openpyxl.load_workbook(source, rich_text=False, keep_links=False)
+    except Exception as exc:  # openpyxl reads parts our reader never needs; any may be damaged
+        raise UnreadableFile(
+            source,
+            f"la copie à corriger ne peut pas être faite : le classeur est abîmé ("
+            f"{type(exc).__name__}) ; envoyez au porteur la liste des problèmes",
+        ) from exc
     for problem in mine:
         if problem.sheet in book.sheetnames and problem.cell:
             _mark(book[problem.sheet][problem.cell], problem)

@@ -173,6 +173,15 @@ def triage(found: Sequence[tuple[Path, str]]) -> tuple[list[FileResult], list[Fi
                     note="fichier caché (système ou temporaire), non lu",
                 )
             )
+        elif (kind := _not_a_regular_file(path)) is not None:
+            to_read.append(
+                FileResult(
+                    path,
+                    Status.UNREADABLE,
+                    name,
+                    problems=[Problem.from_error(UnreadableFile(path, kind))],
+                )
+            )
         else:
             try:
                 to_read.append(FileResult(path, Status.VALID, name, _sha256(path)))
@@ -215,6 +224,17 @@ def _hidden(path: Path, name: str) -> bool:
     except OSError:
         return False
     return bool(attributes & getattr(stat, "FILE_ATTRIBUTE_HIDDEN", 0))
+
+
+def _not_a_regular_file(path: Path) -> str | None:
+    """Why ``path`` cannot even be hashed (a pipe would block forever), or None."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    if not stat.S_ISREG(mode):
+        return "ce n'est pas un fichier ordinaire (tube, périphérique ou socket)"
+    return None
 
 
 def _sha256(path: Path) -> str:

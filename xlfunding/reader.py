@@ -173,7 +173,12 @@ class _Reading:
         self.header_row, self.metadata, self.settings = header_row, metadata, settings
         self.problems: list[Problem] = []
         self.columns: dict[str, str] = {}
-        capacity = int(metadata.get("capacity", L.DEFAULT_CAPACITY) or L.DEFAULT_CAPACITY)
+        capacity_text = metadata.get("capacity") or str(L.DEFAULT_CAPACITY)
+        if not re.fullmatch(r"[0-9]{1,7}", capacity_text):
+            raise NotATemplate(
+                path, f"métadonnées du modèle abîmées (capacity « {capacity_text[:20]} »)"
+            )
+        capacity = int(capacity_text)
         self.last_table_row = header_row + capacity
         self.choices = {
             key: {_fold(v): v for v in getattr(settings, attr)}
@@ -198,6 +203,16 @@ class _Reading:
             raw = self._row(number, cells)
             if raw is not None:
                 rows.append(raw)
+        hidden = self.book.hidden_rows.get(self.sheet.part, set())
+        for raw in rows:
+            if raw.row in hidden:
+                self.problem(
+                    "hidden-row",
+                    f"La ligne {raw.row} est masquée dans Excel : elle a été lue et compte dans "
+                    "l'annexe. Affichez-la pour la vérifier, ou supprimez-la si l'action est "
+                    "abandonnée.",
+                    f"A{raw.row}",
+                )
         if not self.columns:
             self._map_columns({})
         return TemplateRead(

@@ -36,7 +36,6 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from pyexpat import ExpatError
 from typing import IO, Any
@@ -45,6 +44,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import XMLParser as DefusedXMLParser
 
 from xlfunding.errors import HostileFile, NotAnXlsx, UnreadableFile
+from xlfunding.money import excel_decimal
 from xlfunding.sniff import sniff_zip_kind
 
 MiB = 2**20
@@ -548,7 +548,7 @@ class _RichText:
 
     @property
     def text(self) -> str:
-        return "".join(self.parts)
+        return unescape("".join(self.parts))
 
 
 class _SharedStrings(_Handler):
@@ -756,7 +756,7 @@ def _cell(kind: str, raw: str | None, formula: str | None, strings: list[str]) -
             return Cell("s", strings[int(index)], formula)
         return Cell("e", "#CHAÎNE?", formula)
     if kind == "str":
-        return Cell("s", raw, formula)
+        return Cell("s", unescape(raw), formula)
     if kind == "b":
         return Cell("b", raw.strip() in ("1", "true"), formula)
     if kind == "e":
@@ -765,10 +765,17 @@ def _cell(kind: str, raw: str | None, formula: str | None, strings: list[str]) -
         return Cell("s", raw, formula)
     if not _NUMBER.fullmatch(raw):
         return Cell("e", "#NOMBRE?", formula)
-    # Shortest decimal spelling of the stored double, as Excel displays it.
     number = float(raw)
     if number in (float("inf"), float("-inf")):
         return Cell("e", "#NOMBRE!", formula)
-    if number.is_integer() and abs(number) < 2**53:
-        return Cell("n", Decimal(int(number)), formula)
-    return Cell("n", Decimal(repr(number)), formula)
+    return Cell("n", excel_decimal(number), formula)  # 15 significant digits, as Excel shows
+
+
+_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def unescape(text: str) -> str:
+    """OOXML's ``_xHHHH_`` escapes, decoded in one left-to-right pass (``_x005F_`` is "_")."""
+    if "_x" not in text:
+        return text
+    return _ESCAPE.sub(lambda match: chr(int(match[1], 16)), text)
