@@ -383,14 +383,17 @@ class XlsxFile:
             yield from self._gathered(handler, sheet)
         yield from self._gathered(handler, sheet)  # those of the chunk that closed sheetData
 
-    def _gathered(self, handler: _Sheet, sheet: SheetInfo) -> list[tuple[int, dict[str, Cell]]]:
-        if handler.rows > MAX_DATA_ROWS or handler.cells > MAX_DATA_CELLS:
+    def check_data_size(self, sheet: SheetInfo, rows: int, cells: int) -> None:
+        if rows > MAX_DATA_ROWS or cells > MAX_DATA_CELLS:
             raise HostileFile(
                 self.path,
                 f"la feuille « {sheet.name} » a plus de {_spaced(MAX_DATA_ROWS)} lignes ou "
                 f"{_spaced(MAX_DATA_CELLS)} cellules remplies, un modèle en a quelques "
                 "centaines : ne gardez dans le classeur que le tableau des actions",
             )
+
+    def _gathered(self, handler: _Sheet, sheet: SheetInfo) -> list[tuple[int, dict[str, Cell]]]:
+        self.check_data_size(sheet, handler.rows, handler.cells)
         ready, handler.ready = handler.ready, []
         return ready
 

@@ -1,0 +1,91 @@
+"""The fast engine (python-calamine behind a scan) and the sparse XML reader give the same
+report for every workbook: the bundled examples, one broken workbook per problem code, and the
+readable hostile files. And calamine never sees a sheet that would abort the process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hostile import CASES as HOSTILE
+from hostile import xfd1048576
+from test_validate import CASES, build
+
+from xlfunding.fastxlsx import FastXlsxFile, python_calamine
+from xlfunding.problems import Report
+from xlfunding.validate import validate_file
+
+ROOT = Path(__file__).parent.parent
+EXAMPLES = sorted((ROOT / "examples").rglob("*.xlsx"))
+pytestmark = pytest.mark.skipif(python_calamine is None, reason="python-calamine absent")
+
+
+def _both(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[object, object]:
+    answers = []
+    for engine in ("auto", "xml"):
+        monkeypatch.setenv("XLFUNDING_ENGINE", engine)
+        try:
+            answers.append(_summary(validate_file(path)))
+        except Exception as exc:  # compare the refusals too
+            answers.append((type(exc).__name__, str(exc)))
+    return answers[0], answers[1]
+
+
+def _summary(report: Report) -> tuple[object, ...]:
+    return (
+        [(p.code, p.sheet, p.cell, str(p.value), p.message) for p in report.problems],
+        [(a.axis, a.title, a.description, a.sponsor, a.total, dict(a.funding), a.source.row
+          if a.source else None) for a in report.actions],
+        sorted(report.rejected),
+    )
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_same_report_on_the_examples(path, monkeypatch):
+    fast, xml = _both(path, monkeypatch)
+    assert fast == xml
+
+
+@pytest.mark.parametrize("code", sorted(CASES))
+def test_same_report_on_each_broken_workbook(tmp_path, code, monkeypatch):
+    fast, xml = _both(build(tmp_path, CASES[code][0]), monkeypatch)
+    assert fast == xml
+
+
+READABLE = [name for name, case in HOSTILE.items() if case.error is None]
+
+
+@pytest.mark.parametrize("name", READABLE)
+def test_same_report_on_readable_hostile_files(tmp_path, name, monkeypatch):
+    path = HOSTILE[name].build(tmp_path)
+    fast, xml = _both(path, monkeypatch)
+    assert fast == xml
+
+
+def test_the_fast_engine_is_the_default_and_reads_with_calamine(tmp_path, monkeypatch):
+    monkeypatch.delenv("XLFUNDING_ENGINE", raising=False)
+    calls = []
+    real = python_calamine.CalamineWorkbook.from_path
+    monkeypatch.setattr(python_calamine.CalamineWorkbook, "from_path",
+                        lambda path: calls.append(path) or real(path))
+    assert validate_file(EXAMPLES[0]).valid
+    assert calls == [str(EXAMPLES[0])]
+
+
+def test_a_far_cell_never_reaches_calamine(tmp_path):
+    """calamine aborts the process on a cell at XFD1048576 (calamine#693): the scan sends
+    the sheet to the sparse reader. Run in a child, so an abort fails the test cleanly."""
+    path = xfd1048576(tmp_path)
+    code = (
+        "import sys; from xlfunding.validate import validate_file; "
+        f"r = validate_file({str(path)!r}); print(len(r.actions))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "XLFUNDING_ENGINE": "auto"})
+    assert done.returncode == 0, done.stderr[-500:]
+    assert done.stdout.strip() == "3"
+    with FastXlsxFile(path) as book:
+        assert not book._scan(book.sheets[0]).fast

@@ -1,0 +1,219 @@
+"""The fast engine: python-calamine reads the values, our own scan says what it cannot.
+
+python-calamine reads a sheet about ten times faster than parsing its XML in Python, but it
+shows an Excel error (#REF!) and a formula never computed as an empty cell, and it aborts the
+whole process on a sheet whose cells reach far (it allocates rows × columns: upstream
+calamine#693). So before calamine sees a sheet, one streaming pass of regular expressions over
+its XML (bounded and defused like every part, by ``XlsxFile``) finds the extent of the cells,
+the error cells, the formulas without a saved value and the hidden rows. A sheet that reaches
+too far, or any surprise, is read by the safe sparse reader instead: same cells, slower.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from xlfunding.errors import UnreadableFile
+from xlfunding.layout import column_letter
+from xlfunding.money import excel_decimal
+from xlfunding.xlsx import (
+    _BROKEN,
+    MAX_DATA_ROWS,
+    MAX_ELEMENTS,
+    MAX_PARSED_BYTES,
+    Cell,
+    SheetInfo,
+    XlsxFile,
+    _broken,
+    split_ref,
+    unescape,
+)
+
+try:
+    import python_calamine
+except ImportError:  # pragma: no cover - the fast engine is optional
+    python_calamine = None  # type: ignore[assignment]
+
+# calamine allocates rows × columns: past these, the sparse reader (which applies the data
+# bounds of ``XlsxFile`` and refuses an oversized sheet clearly) reads the sheet instead.
+MAX_FAST_ROWS = 2 * MAX_DATA_ROWS
+MAX_FAST_COLUMNS = 64  # "BL": far more than a template's columns
+CHUNK = 1 << 20
+OVERLAP = 64 * 1024  # longer than any one cell's XML (a formula has at most 8 192 characters)
+
+_ROW = re.compile(rb'<row\b[^>]*?\br="(\d+)"')
+_HIDDEN_ROW = re.compile(rb'<row\b[^>]*?\bhidden="(?:1|true)"[^>]*>')
+_WIDE = re.compile(rb'<c\b[^>]*?\br="(?:[A-Z]{3}|[B-Z][A-Z]|B[M-Z])')
+_ERROR = re.compile(rb'<c\b[^>]*?\bt="e"[^>]*?(?:/>|>.*?</c>)', re.S)
+_NO_VALUE = re.compile(
+    rb"<c\b([^>]*)>(?:<f\b[^>]*/>|<f\b[^>]*>([^<]*)</f>)(?:<v\s*/>|<v></v>)?</c>"
+)
+_BAD_REF = re.compile(rb'<c\b[^>]*?\br="(?![A-Z]{1,3}[0-9]{1,7}")')
+_REF = re.compile(rb'\br="([A-Z]{1,3}\d{1,7})"')
+_F_TEXT = re.compile(rb"<f\b[^>]*>([^<]*)</f>")
+_V_TEXT = re.compile(rb"<v>([^<]*)</v>")
+
+
+@dataclass
+class _Scan:
+    max_row: int = 0
+    wide: bool = False
+    hidden: set[int] = field(default_factory=set)
+    special: dict[str, Cell] = field(default_factory=dict)  # cells calamine shows as empty
+    without_ref: bool = False
+    doubtful: bool = False  # rows out of order, a malformed reference: the safe reader judges
+    size: int = 0  # bytes of XML
+    elements: int = 0  # start tags, as the safe reader counts them for its bounds
+
+    @property
+    def fast(self) -> bool:
+        return not (self.wide or self.without_ref or self.doubtful) and (
+            self.max_row <= MAX_FAST_ROWS
+        )
+
+
+class FastXlsxFile(XlsxFile):
+    """``XlsxFile`` whose ``rows`` come from calamine when the scan says it is safe."""
+
+    def __init__(self, path: Any) -> None:
+        super().__init__(path)
+        self._calamine: Any = None
+
+    def close(self) -> None:
+        if self._calamine is not None:
+            self._calamine.close()
+        super().close()
+
+    def rows(self, sheet: SheetInfo) -> Iterator[tuple[int, dict[str, Cell]]]:
+        scan = self._scan(sheet)
+        within_bounds = (
+            self.parsed_bytes + scan.size <= MAX_PARSED_BYTES
+            and self.elements + scan.elements <= MAX_ELEMENTS
+        )
+        if python_calamine is None or not scan.fast or not within_bounds:
+            yield from super().rows(sheet)
+            return
+        try:
+            if self._calamine is None:
+                self._calamine = python_calamine.CalamineWorkbook.from_path(str(self.path))
+            grid = self._calamine.get_sheet_by_name(sheet.name).to_python(skip_empty_area=False)
+        except Exception:  # calamine disagrees with the file: the safe reader says why
+            yield from super().rows(sheet)
+            return
+        self.hidden_rows[sheet.part] = scan.hidden
+        letters = [column_letter(i) for i in range(max((len(r) for r in grid), default=0))]
+        special: dict[int, dict[str, Cell]] = {}
+        for ref, cell in scan.special.items():
+            column, row = split_ref(ref)
+            special.setdefault(row, {})[column] = cell
+        rows = cells_seen = 0
+        for index, values in enumerate(grid):
+            number = index + 1
+            cells = {
+                letters[col]: _cell(value)
+                for col, value in enumerate(values)
+                if value != "" and value is not None
+            }
+            cells.update(special.pop(number, {}))
+            if cells:
+                rows, cells_seen = rows + 1, cells_seen + len(cells)
+                self.check_data_size(sheet, rows, cells_seen)
+                yield number, cells
+        for number in sorted(special):  # special cells past calamine's last row
+            yield number, special[number]
+
+    def _scan(self, sheet: SheetInfo) -> _Scan:
+        """One bounded pass over the sheet's XML, decompressed by chunks, never whole. A match
+        that starts in the last ``OVERLAP`` bytes of a chunk is left for the next pass, which
+        sees those bytes again followed by the next chunk."""
+        scan = _Scan()
+        pending = b""
+        with self._open(sheet.part) as handle:
+            while True:
+                try:
+                    chunk = handle.read(CHUNK)
+                except _BROKEN as exc:
+                    label = f"la feuille « {sheet.name} »"
+                    raise UnreadableFile(self.path, _broken(label, exc)) from exc
+                data = pending + chunk
+                final = not chunk
+                scan.size += len(chunk)
+                scan.elements += chunk.count(b"<") - chunk.count(b"</") - chunk.count(b"<?")
+                limit = len(data) if final else max(0, len(data) - OVERLAP)
+                _scan_window(data, limit, scan)
+                if final:
+                    return scan
+                pending = data[limit:]
+
+
+def _scan_window(data: bytes, limit: int, scan: _Scan) -> None:
+    """Record what starts before ``limit`` in ``data``."""
+    if _WIDE.search(data):
+        scan.wide = True
+    for match in _ROW.finditer(data):
+        if match.start() < limit:
+            row = int(match[1])
+            scan.doubtful |= row <= scan.max_row
+            scan.max_row = row
+    if _BAD_REF.search(data):
+        scan.doubtful = True
+    for match in _HIDDEN_ROW.finditer(data):
+        ref = re.search(rb'\br="(\d+)"', match[0])
+        if match.start() < limit and ref:
+            scan.hidden.add(int(ref[1]))
+    for pattern, make in ((_ERROR, _error_cell), (_NO_VALUE, _no_value_cell)):
+        for match in pattern.finditer(data):
+            if match.start() >= limit:
+                continue
+            ref = _REF.search(match[0])
+            if ref is None:  # a cell without its reference: let the safe reader place it
+                scan.without_ref = True
+            else:
+                scan.special[ref[1].decode()] = make(match[0])
+
+
+def _error_cell(xml: bytes) -> Cell:
+    value = _V_TEXT.search(xml)
+    formula = _F_TEXT.search(xml)
+    return Cell(
+        "e",
+        value[1].decode() if value else "#ERREUR",
+        unescape(formula[1].decode()) if formula else None,
+    )
+
+
+def _no_value_cell(xml: bytes) -> Cell:
+    formula = _F_TEXT.search(xml)
+    return Cell(None, None, _xml_text(formula[1].decode()) if formula else "")
+
+
+def _xml_text(text: str) -> str:
+    return (
+        text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", '"')
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
+    )
+
+
+def _cell(value: object) -> Cell:
+    if isinstance(value, bool):
+        return Cell("b", value)
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return Cell("e", "#NOMBRE!")
+        return Cell("n", excel_decimal(value))
+    if isinstance(value, int):
+        return Cell("n", Decimal(value))
+    if isinstance(value, str):
+        return Cell("s", value)
+    if isinstance(value, dt.datetime | dt.date | dt.time | dt.timedelta):
+        # A number shown as a date: never an amount. Kept as text so it is reported.
+        return Cell("s", value.isoformat() if hasattr(value, "isoformat") else str(value))
+    return Cell("s", str(value))
