@@ -50,6 +50,12 @@ SettingsOption = Annotated[
 ]
 ForceOption = Annotated[bool, typer.Option("--force", help="Remplacer un fichier existant.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Rapport JSON sur la sortie standard.")]
+SourcesOption = Annotated[
+    bool,
+    typer.Option(
+        "--sources", help="Afficher la colonne « Source » (fichier et ligne de chaque action)."
+    ),
+]
 
 
 def _settings(path: Path | None):  # type: ignore[no-untyped-def]
@@ -120,6 +126,11 @@ def template(
         raise typer.BadParameter("donnez soit -o FICHIER, soit --all-sponsors DOSSIER")
     if sans_montants and source is None:
         raise typer.BadParameter("--sans-montants ne s'utilise qu'avec --from FICHIER")
+    if all_sponsors is None and sponsor is not None and sponsor not in chosen.sponsors:
+        raise typer.BadParameter(
+            f"porteur inconnu « {sponsor} » (connus : {', '.join(chosen.sponsors)})",
+            param_hint="--sponsor",
+        )
     if source is not None or year is not None:
         _renew(source, chosen, year, sans_montants, all_sponsors, output, sponsor, force)
         return
@@ -127,11 +138,6 @@ def template(
         for path in write_all_sponsors(chosen, all_sponsors, force=force):
             _say(f"✓ {path}")
         return
-    if sponsor is not None and sponsor not in chosen.sponsors:
-        raise typer.BadParameter(
-            f"porteur inconnu « {sponsor} » (connus : {', '.join(chosen.sponsors)})",
-            param_hint="--sponsor",
-        )
     assert output is not None
     write_template(chosen, output, sponsor=sponsor, force=force)
     _say(f"✓ {output}")
@@ -148,13 +154,8 @@ def _renew(
     force: bool,
 ) -> None:
     """``template --from/--year``: next year's templates, pre-filled, and their settings."""
-    from xlfunding.renew import renew, write_renewed
+    from xlfunding.renew import renew, renewal_summary, write_renewed
 
-    if sponsor is not None and folder is None and sponsor not in chosen.sponsors:
-        raise typer.BadParameter(
-            f"porteur inconnu « {sponsor} » (connus : {', '.join(chosen.sponsors)})",
-            param_hint="--sponsor",
-        )
     renewal = renew(source, chosen, year=year, clear_amounts=sans_montants)
     if renewal.report.problems:
         _show(renewal.report, False)
@@ -165,15 +166,8 @@ def _renew(
     paths, toml = write_renewed(
         renewal, folder=folder, output=output, sponsor=sponsor, force=force, inputs=inputs
     )
-    for path in paths:
-        _say(f"✓ {path}")
-    new = renewal.settings
-    if toml is not None:
-        _say(
-            f"✓ paramètres {new.year} : {toml} — titre « {new.title} », date limite "
-            f"« {new.deadline} » (à vérifier). Vérifiez les retours avec : xlfunding validate "
-            f"RETOUR.xlsx --settings {toml}"
-        )
+    for line in renewal_summary(renewal, paths, toml):
+        _say(line)
 
 
 @app.command("import", cls=FrenchCommand)
@@ -212,7 +206,7 @@ def import_(
     """
     from xlfunding.import_text import fold
     from xlfunding.importer import import_annex, write_import
-    from xlfunding.money import ZERO, format_euros
+    from xlfunding.renew import import_summary
 
     chosen = _settings(settings)
     if add_funders is not None and fold(add_funders) not in {fold(g) for g in chosen.groups}:
@@ -224,32 +218,8 @@ def import_(
     written, toml = write_import(result, output, force=force)
     if result.problems or json_out:
         _show(result.report, json_out)
-    total = sum((a.total for a in result.actions), ZERO)
-    plural = "s" if len(result.actions) > 1 else ""
-    _say(
-        f"✓ {written} : {len(result.actions)} action{plural} importée{plural}, "
-        f"coût total {format_euros(total)}"
-    )
-    mismatched = {p.cell for p in result.problems if p.code == "annex-total-mismatch"}
-    if result.checked_totals and not mismatched:
-        allowing = ", compte tenu des problèmes signalés" if result.problems else ""
-        _say(
-            f"✓ les {len(result.checked_totals)} totaux de l'annexe correspondent aux "
-            f"actions{allowing}"
-        )
-    elif not result.checked_totals:
-        _say("! aucun bloc de totaux trouvé dans l'annexe : totaux non vérifiés")
-    if result.leftovers:
-        _say(
-            f"! {len(result.leftovers)} élément(s) non importé(s) : voir l'onglet "
-            "« Non importé » du modèle"
-        )
-    if toml is not None:
-        added = ", ".join(f"« {f.code} » ({f.group})" for f in result.added_funders)
-        _say(
-            f"✓ paramètres étendus : {toml} (financeur(s) ajouté(s) : {added}). Passez-les aux "
-            f"commandes suivantes : xlfunding validate {written} --settings {toml}"
-        )
+    for line in import_summary(result, written, toml):
+        _say(line)
     raise typer.Exit(1 if result.problems else 0)
 
 
@@ -301,12 +271,7 @@ def annex(
             "--pdf", help="Exporter aussi l'annexe en PDF (LibreOffice), à côté du .xlsx."
         ),
     ] = False,
-    sources: Annotated[
-        bool,
-        typer.Option(
-            "--sources", help="Afficher la colonne « Source » (fichier et ligne de chaque action)."
-        ),
-    ] = False,
+    sources: SourcesOption = False,
     json_out: JsonOption = False,
     force: ForceOption = False,
 ) -> None:
@@ -361,12 +326,7 @@ def consolidate(
             dir_okay=False,
         ),
     ] = None,
-    sources: Annotated[
-        bool,
-        typer.Option(
-            "--sources", help="Afficher la colonne « Source » (fichier et ligne de chaque action)."
-        ),
-    ] = False,
+    sources: SourcesOption = False,
     settings: SettingsOption = None,
     json_out: JsonOption = False,
     force: ForceOption = False,

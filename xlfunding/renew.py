@@ -25,7 +25,7 @@ from xlfunding.annex_reader import NotAnAnnex, settings_to_dict
 from xlfunding.errors import NotATemplate
 from xlfunding.import_text import NOT_IMPORTED_SHEET, Leftover
 from xlfunding.model import Action
-from xlfunding.money import ZERO
+from xlfunding.money import ZERO, format_euros
 from xlfunding.output import atomic_path, check_output
 from xlfunding.problems import Report
 from xlfunding.settings import Settings, load_settings, settings_from_dict
@@ -149,6 +149,20 @@ def write_renewed(
     return written, toml
 
 
+def renewal_summary(renewal: Renewal, paths: Sequence[Path], toml: Path | None) -> list[str]:
+    """What ``xlfunding template --from/--year`` says once it has written: a line a template,
+    then the new settings, to check, and how to pass them on."""
+    lines = [f"✓ {path}" for path in paths]
+    new = renewal.settings
+    if toml is not None:
+        lines.append(
+            f"✓ paramètres {new.year} : {toml} — titre « {new.title} », date limite "
+            f"« {new.deadline} » (à vérifier). Vérifiez les retours avec : xlfunding validate "
+            f"RETOUR.xlsx --settings {toml}"
+        )
+    return lines
+
+
 # -- the import's output ------------------------------------------------------------------------
 def extended_settings(settings: Settings, names: Sequence[str], group: str) -> Settings:
     """The settings plus a funder for each name, in ``group`` (checked like a settings file)."""
@@ -183,6 +197,38 @@ def write_import(
     if toml is not None:
         write_settings(result.settings, toml, force=force, inputs=inputs)
     return output, toml
+
+
+def import_summary(result: ImportResult, written: Path, toml: Path | None) -> list[str]:
+    """What ``xlfunding import`` says once it has written: the actions and their total, whether
+    the annex's totals agree, what was not imported, the extended settings."""
+    total = sum((a.total for a in result.actions), ZERO)
+    plural = "s" if len(result.actions) > 1 else ""
+    lines = [
+        f"✓ {written} : {len(result.actions)} action{plural} importée{plural}, "
+        f"coût total {format_euros(total)}"
+    ]
+    mismatched = {p.cell for p in result.problems if p.code == "annex-total-mismatch"}
+    if result.checked_totals and not mismatched:
+        allowing = ", compte tenu des problèmes signalés" if result.problems else ""
+        lines.append(
+            f"✓ les {len(result.checked_totals)} totaux de l'annexe correspondent aux "
+            f"actions{allowing}"
+        )
+    elif not result.checked_totals:
+        lines.append("! aucun bloc de totaux trouvé dans l'annexe : totaux non vérifiés")
+    if result.leftovers:
+        lines.append(
+            f"! {len(result.leftovers)} élément(s) non importé(s) : voir l'onglet "
+            "« Non importé » du modèle"
+        )
+    if toml is not None:
+        added = ", ".join(f"« {f.code} » ({f.group})" for f in result.added_funders)
+        lines.append(
+            f"✓ paramètres étendus : {toml} (financeur(s) ajouté(s) : {added}). Passez-les aux "
+            f"commandes suivantes : xlfunding validate {written} --settings {toml}"
+        )
+    return lines
 
 
 def not_imported_sheet(leftovers: Sequence[Leftover]) -> Callable[[xlsxwriter.Workbook], None]:
