@@ -432,3 +432,17 @@ def test_unknown_funder_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="Inconnu"):
         write_annex(Programme(settings, (action,)), tmp_path / "annexe.xlsx")
     assert not list(tmp_path.iterdir())
+
+
+def test_a_cell_written_out_of_row_order_is_an_error_not_a_silent_loss(tmp_path):
+    """The annex streams its rows (constant memory): a late write must fail loudly."""
+    import xlsxwriter
+
+    from xlfunding.annex_layout import OPTIONS, InOrderSheet
+
+    book = xlsxwriter.Workbook(str(tmp_path / "x.xlsx"), OPTIONS)
+    sheet = book.add_worksheet("Annexe", InOrderSheet)
+    sheet.write_string(5, 0, "ligne 6")
+    with pytest.raises(RuntimeError, match="hors de l'ordre"):
+        sheet.write_string(3, 0, "ligne 4")
+    book.close()

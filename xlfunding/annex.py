@@ -45,6 +45,7 @@ from xlfunding.annex_layout import (
     TITLE_ROW,
     TOTAL,
     WIDTHS,
+    InOrderSheet,
 )
 from xlfunding.annex_reader import ANNEX_SHEET, META_SHEET, SUMMARY_SHEET, annex_metadata
 from xlfunding.annex_summary import SummaryMixin
@@ -221,10 +222,10 @@ class _Writer(SummaryMixin):
             }
         )
         self.book.set_calc_mode("auto")
-        annex = self.book.add_worksheet(ANNEX_SHEET)
+        annex = self.book.add_worksheet(ANNEX_SHEET, InOrderSheet)
         self._annex(annex)
-        self._summary(self.book.add_worksheet(SUMMARY_SHEET))
-        meta = self.book.add_worksheet(META_SHEET)
+        self._summary(self.book.add_worksheet(SUMMARY_SHEET, InOrderSheet))
+        meta = self.book.add_worksheet(META_SHEET, InOrderSheet)
         for row, (key, value) in enumerate(annex_metadata(s, self.plan.layout())):
             meta.write_string(row, 0, key)
             meta.write_string(row, 1, value)

@@ -4,12 +4,45 @@ from __future__ import annotations
 
 from typing import Any
 
+from xlsxwriter.worksheet import Worksheet
+
 from xlfunding.annex_reader import ANNEX_SHEET, META_SHEET, SUMMARY_SHEET
 from xlfunding.layout import column_letter
 
 __all__ = ["ANNEX_SHEET", "META_SHEET", "SUMMARY_SHEET"]
 
-OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+OPTIONS = {
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
+    # Rows go to the file as they are written: faster, and flat memory for a large annex.
+    # A row written after a later one would be dropped: ``InOrderSheet`` makes that an error.
+    "constant_memory": True,
+}
+
+
+class InOrderSheet(Worksheet):
+    """A worksheet that refuses, instead of silently dropping, a cell written out of order."""
+
+    def _write_number(self, *args: Any, **kwargs: Any) -> int:
+        return _in_order(super()._write_number(*args, **kwargs))
+
+    def _write_string(self, *args: Any, **kwargs: Any) -> int:
+        return _in_order(super()._write_string(*args, **kwargs))
+
+    def _write_formula(self, *args: Any, **kwargs: Any) -> int:
+        return _in_order(super()._write_formula(*args, **kwargs))
+
+    def _write_blank(self, *args: Any, **kwargs: Any) -> int:
+        return _in_order(super()._write_blank(*args, **kwargs))
+
+
+def _in_order(status: int) -> int:
+    if status == -1:
+        raise RuntimeError("annexe : cellule écrite hors de l'ordre des lignes (bogue)")
+    return status
+
+
 # « Annexe »: 0-based rows and columns; one numeric column per funder from FIRST_FUNDER on.
 TITLE_ROW, LABEL_ROW, HEADLINE_ROW, HEADER_ROW, FIRST_ROW = 0, 1, 2, 3, 4
 KEYS = ("title", "description", "sponsor", "budget", "total", "source")
