@@ -161,12 +161,16 @@ def _fold(text: str) -> str:
     return " ".join(clean_text(text).split()).casefold()
 
 
+# What clean_text changes: invisible characters, any space but a single plain one, outer spaces.
+_UNCLEAN = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff\u00ad]|[^\S ]|  |^ | $")
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 _SPACES = re.compile(r"[\s\u00a0\u202f\u2007\u2009]+")
 
 
 def clean_text(text: str) -> str:
     """NFC, no zero-width characters, no-break spaces as spaces, no outer spaces."""
+    if not _UNCLEAN.search(text) and unicodedata.is_normalized("NFC", text):
+        return text  # the common case, at the cost of one scan
     text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
     return _SPACES.sub(" ", text).strip()
 
@@ -192,6 +196,9 @@ class _Reading:
             )
         capacity = int(capacity_text)
         self.last_table_row = header_row + capacity
+        self.exact = {
+            key: frozenset(getattr(settings, attr)) for key, attr in CHOICE_FIELDS.items()
+        }
         self.choices = {
             key: {_fold(v): v for v in getattr(settings, attr)}
             for key, attr in CHOICE_FIELDS.items()
@@ -324,6 +331,8 @@ class _Reading:
             value = format(value, "f")
         text = str(value)
         if key in CHOICE_FIELDS:
+            if text in self.exact[key]:  # the drop-down's own value: nothing to clean
+                return text
             cleaned = clean_text(text)
             canonical = self.choices[key].get(_fold(cleaned))
             if canonical is not None and canonical != text:
