@@ -286,18 +286,17 @@ def _read_batch(paths: list[Path], settings: Settings) -> list[FileResult]:
 
 
 def _died(path: Path, why: str) -> FileResult:
-    return FileResult(
+    return _unreadable(
         path,
-        Status.UNREADABLE,
-        problems=[
-            Problem.make(
-                "unreadable-file",
-                f"Illisible : {why}. Ouvrez-le dans Excel, enregistrez-le de nouveau au format "
-                ".xlsx et renvoyez-le.",
-                file=path,
-            )
-        ],
+        f"Illisible : {why}. Ouvrez-le dans Excel, enregistrez-le de nouveau au format "
+        ".xlsx et renvoyez-le.",
     )
+
+
+def _unreadable(path: Path, message: str, value: object = None) -> FileResult:
+    """``path`` could not be read: one « unreadable-file » problem, saying why and what to do."""
+    problem = Problem.make("unreadable-file", message, file=path, value=value)
+    return FileResult(path, Status.UNREADABLE, problems=[problem])
 
 
 def _guarded(path: Path, function: Callable[..., Any], *args: Any) -> Any:
@@ -309,18 +308,11 @@ def _guarded(path: Path, function: Callable[..., Any], *args: Any) -> Any:
     except UnreadableFile as exc:
         return FileResult(path, Status.UNREADABLE, problems=[Problem.from_error(exc)])
     except Exception as exc:  # also MemoryError, RecursionError: one bad file, not the batch
-        return FileResult(
+        return _unreadable(
             path,
-            Status.UNREADABLE,
-            problems=[
-                Problem.make(
-                    "unreadable-file",
-                    f"La lecture a échoué ({type(exc).__name__} : {str(exc)[:200]}) "
-                    ": enregistrez-le de nouveau au format .xlsx dans Excel et renvoyez-le.",
-                    file=path,
-                    value=type(exc).__name__,
-                )
-            ],
+            f"La lecture a échoué ({type(exc).__name__} : {str(exc)[:200]}) "
+            ": enregistrez-le de nouveau au format .xlsx dans Excel et renvoyez-le.",
+            type(exc).__name__,
         )
 
 

@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import json
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from importlib import resources
@@ -152,6 +153,15 @@ class _Checker:
             seen.add(item.casefold())
         return tuple(items)
 
+    def tables(self, value: list[Any], name: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Each table of the array of tables ``name``, with the prefix of its keys
+        ("funders[2]."); an item that is not a table is a mistake."""
+        for index, table in enumerate(value, start=1):
+            if isinstance(table, dict):
+                yield f"{name}[{index}].", table
+            else:
+                self.fail(f"{name}[{index}]", f"doit être une table [[{name}]]")
+
 
 def settings_from_dict(data: dict[str, Any], path: Path | None = None) -> Settings:
     check = _Checker()
@@ -208,11 +218,7 @@ def _funders(value: object, groups: tuple[str, ...], check: _Checker) -> tuple[F
     funders: list[Funder] = []
     codes: set[str] = set()
     labels: set[str] = {h.casefold() for h in RESERVED_HEADERS}
-    for index, table in enumerate(value, start=1):
-        where = f"funders[{index}]."
-        if not isinstance(table, dict):
-            check.fail(f"funders[{index}]", "doit être une table [[funders]]")
-            continue
+    for where, table in check.tables(value, "funders"):
         code = check.text(table, "code", where)
         label = check.text(table, "label", where, default=code or "?")
         group = check.text(table, "group", where)
@@ -246,11 +252,7 @@ def _deliberations(value: object, check: _Checker) -> tuple[Deliberation, ...]:
         check.fail("deliberations", "doit être une liste de [[deliberations]]")
         return ()
     result = []
-    for index, table in enumerate(value, start=1):
-        where = f"deliberations[{index}]."
-        if not isinstance(table, dict):
-            check.fail(f"deliberations[{index}]", "doit être une table [[deliberations]]")
-            continue
+    for where, table in check.tables(value, "deliberations"):
         acte = check.text(table, "acte", where)
         dates = []
         for key in ("teletransmission", "reception"):
