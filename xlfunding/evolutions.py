@@ -28,8 +28,7 @@ PERCENT_STEP = Decimal("0.01")
 
 def action_key(action: Action) -> tuple[str, str]:
     """Sponsor and title, case and spacing aside: what makes two actions the same action."""
-    return (" ".join(action.sponsor.split()).casefold(),
-            " ".join(action.title.split()).casefold())
+    return (" ".join(action.sponsor.split()).casefold(), " ".join(action.title.split()).casefold())
 
 
 @dataclass(frozen=True)
@@ -50,8 +49,12 @@ class ActionChange:
     fields: tuple[FieldChange, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "sponsor": self.sponsor, "title": self.title,
-                "fields": [f.to_dict() for f in self.fields]}
+        return {
+            "kind": self.kind,
+            "sponsor": self.sponsor,
+            "title": self.title,
+            "fields": [f.to_dict() for f in self.fields],
+        }
 
 
 @dataclass(frozen=True)
@@ -67,9 +70,14 @@ class GroupChange:
         return self.after - self.before
 
     def to_dict(self) -> dict[str, Any]:
-        return {"group": self.group, "before": self.before, "after": self.after,
-                "difference": self.difference, "share_before": self.share_before,
-                "share_after": self.share_after}
+        return {
+            "group": self.group,
+            "before": self.before,
+            "after": self.after,
+            "difference": self.difference,
+            "share_before": self.share_before,
+            "share_after": self.share_after,
+        }
 
 
 @dataclass(frozen=True)
@@ -113,19 +121,27 @@ def compare(before: Programme, after: Programme, previous: Path | None = None) -
 
 def _whole(kind: str, action: Action, codes: tuple[str, ...]) -> ActionChange:
     amounts = [(COST, action.total)] + [(c, action.amount(c)) for c in codes if action.amount(c)]
-    fields = tuple(FieldChange(name, None, value) if kind == ADDED else
-                   FieldChange(name, value, None) for name, value in amounts)
+    fields = tuple(
+        FieldChange(name, None, value) if kind == ADDED else FieldChange(name, value, None)
+        for name, value in amounts
+    )
     return ActionChange(kind, action.sponsor, action.title, fields)
 
 
 def _differences(old: Action, new: Action, codes: tuple[str, ...]) -> tuple[FieldChange, ...]:
-    fields = [FieldChange(label, getattr(old, name), getattr(new, name))
-              for name, label in TEXT_FIELDS if getattr(old, name) != getattr(new, name)]
+    fields = [
+        FieldChange(label, getattr(old, name), getattr(new, name))
+        for name, label in TEXT_FIELDS
+        if getattr(old, name) != getattr(new, name)
+    ]
     if old.total != new.total:
         fields.append(FieldChange(COST, old.total, new.total))
     known = [*codes, *sorted(set(old.funding) - set(codes))]
-    fields += [FieldChange(c, old.amount(c), new.amount(c))
-               for c in known if old.amount(c) != new.amount(c)]
+    fields += [
+        FieldChange(c, old.amount(c), new.amount(c))
+        for c in known
+        if old.amount(c) != new.amount(c)
+    ]
     return tuple(fields)
 
 
@@ -136,12 +152,25 @@ def _share(amount: Decimal, total: Decimal) -> Decimal:
 def _groups(before: Programme, after: Programme) -> tuple[GroupChange, ...]:
     old, new = before.group_totals(), after.group_totals()
     names = [*new, *(g for g in old if g not in new)]
-    rows = [GroupChange(g, old.get(g, ZERO), new.get(g, ZERO),
-                        _share(old.get(g, ZERO), before.total), _share(new.get(g, ZERO),
-                                                                       after.total))
-            for g in names]
-    rows.append(GroupChange("TOTAL", before.total, after.total, _share(before.total,
-                before.total), _share(after.total, after.total)))
+    rows = [
+        GroupChange(
+            g,
+            old.get(g, ZERO),
+            new.get(g, ZERO),
+            _share(old.get(g, ZERO), before.total),
+            _share(new.get(g, ZERO), after.total),
+        )
+        for g in names
+    ]
+    rows.append(
+        GroupChange(
+            "TOTAL",
+            before.total,
+            after.total,
+            _share(before.total, before.total),
+            _share(after.total, after.total),
+        )
+    )
     return tuple(rows)
 
 
@@ -152,19 +181,23 @@ def write_evolutions_sheet(workbook: Workbook, changes: Evolutions) -> None:
     sheet = workbook.add_worksheet(SHEET)
     base = {"font_name": "Arial", "font_size": 10, "valign": "top"}
     title = workbook.add_format({**base, "bold": True, "font_size": 14})
-    head = workbook.add_format({**base, "bold": True, "bg_color": "#1F4E79",
-                                "font_color": "#FFFFFF", "text_wrap": True})
+    head = workbook.add_format(
+        {**base, "bold": True, "bg_color": "#1F4E79", "font_color": "#FFFFFF", "text_wrap": True}
+    )
     text = workbook.add_format({**base, "text_wrap": True})
     euro = workbook.add_format({**base, "num_format": '[$-40C]#,##0.00\\ "€"'})
     percent = workbook.add_format({**base, "num_format": '0.00" %"'})
     source = changes.previous.name if changes.previous else "l'annexe précédente"
     sheet.write_string(0, 0, f"Évolutions depuis {source}", title)
-    counts = ", ".join(f"{len(changes.of_kind(k))} {k}{'s' if len(changes.of_kind(k)) > 1 else ''}"
-                       for k in (ADDED, REMOVED, CHANGED))
+    counts = ", ".join(
+        f"{len(changes.of_kind(k))} {k}{'s' if len(changes.of_kind(k)) > 1 else ''}"
+        for k in (ADDED, REMOVED, CHANGED)
+    )
     sheet.write_string(1, 0, f"Actions : {counts}.", text)
     row = 3
-    for col, label in enumerate(("Groupe de financeurs", "Avant", "Après", "Écart",
-                                 "Part avant", "Part après")):
+    for col, label in enumerate(
+        ("Groupe de financeurs", "Avant", "Après", "Écart", "Part avant", "Part après")
+    ):
         sheet.write_string(row, col, label, head)
     for group in changes.groups:
         row += 1
@@ -174,8 +207,9 @@ def write_evolutions_sheet(workbook: Workbook, changes: Evolutions) -> None:
         sheet.write_number(row, 4, float(group.share_before), percent)
         sheet.write_number(row, 5, float(group.share_after), percent)
     row += 2
-    for col, label in enumerate(("Changement", "Porteur", "Intitulé", "Champ", "Avant",
-                                 "Après", "Écart")):
+    for col, label in enumerate(
+        ("Changement", "Porteur", "Intitulé", "Champ", "Avant", "Après", "Écart")
+    ):
         sheet.write_string(row, col, label, head)
     for change in changes.changes:
         for item in change.fields:
@@ -197,8 +231,9 @@ def _number(value: Decimal | str | None) -> Decimal:
     return value if isinstance(value, Decimal) else ZERO
 
 
-def _cell(sheet: Any, row: int, col: int, value: Decimal | str | None, text: Any,
-          euro: Any) -> None:
+def _cell(
+    sheet: Any, row: int, col: int, value: Decimal | str | None, text: Any, euro: Any
+) -> None:
     if isinstance(value, Decimal):
         sheet.write_number(row, col, float(value), euro)
     elif value:

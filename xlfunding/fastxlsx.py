@@ -48,12 +48,12 @@ OVERLAP = 64 * 1024  # longer than any one cell's XML (a formula has at most 8 1
 
 _ROW = re.compile(rb'<row\b[^>]*?\br="(\d+)"')
 _HIDDEN_ROW = re.compile(rb'<row\b[^>]*?\bhidden="(?:1|true)"[^>]*>')
-_WIDE = re.compile(rb'<c\b[^>]*?\br="(?:[A-Z]{3}|[B-Z][A-Z]|B[M-Z])')
 _ERROR = re.compile(rb'<c\b[^>]*?\bt="e"[^>]*?(?:/>|>.*?</c>)', re.S)
 _NO_VALUE = re.compile(
     rb"<c\b([^>]*)>(?:<f\b[^>]*/>|<f\b[^>]*>([^<]*)</f>)(?:<v\s*/>|<v></v>)?</c>"
 )
-_BAD_REF = re.compile(rb'<c\b[^>]*?\br="(?![A-Z]{1,3}[0-9]{1,7}")')
+# A cell reference that is not in columns A to BL ("MAX_FAST_COLUMNS") with a row number.
+_UNUSUAL_REF = re.compile(rb'<c\b[^>]*?\br="(?!(?:[A-Z]|A[A-Z]|B[A-L])[0-9]{1,7}")')
 _REF = re.compile(rb'\br="([A-Z]{1,3}\d{1,7})"')
 _F_TEXT = re.compile(rb"<f\b[^>]*>([^<]*)</f>")
 _V_TEXT = re.compile(rb"<v>([^<]*)</v>")
@@ -62,7 +62,6 @@ _V_TEXT = re.compile(rb"<v>([^<]*)</v>")
 @dataclass
 class _Scan:
     max_row: int = 0
-    wide: bool = False
     hidden: set[int] = field(default_factory=set)
     special: dict[str, Cell] = field(default_factory=dict)  # cells calamine shows as empty
     without_ref: bool = False
@@ -72,9 +71,7 @@ class _Scan:
 
     @property
     def fast(self) -> bool:
-        return not (self.wide or self.without_ref or self.doubtful) and (
-            self.max_row <= MAX_FAST_ROWS
-        )
+        return not (self.without_ref or self.doubtful) and (self.max_row <= MAX_FAST_ROWS)
 
 
 class FastXlsxFile(XlsxFile):
@@ -128,9 +125,9 @@ class FastXlsxFile(XlsxFile):
             yield number, special[number]
 
     def _scan(self, sheet: SheetInfo) -> _Scan:
-        """One bounded pass over the sheet's XML, decompressed by chunks, never whole. A match
-        that starts in the last ``OVERLAP`` bytes of a chunk is left for the next pass, which
-        sees those bytes again followed by the next chunk."""
+        """One bounded pass over the sheet's XML, decompressed by chunks, never whole. What
+        starts after the cut (the last row start before the chunk's final ``OVERLAP`` bytes)
+        is left for the next pass, which sees it again followed by the next chunk."""
         scan = _Scan()
         pending = b""
         with self._open(sheet.part) as handle:
@@ -144,7 +141,11 @@ class FastXlsxFile(XlsxFile):
                 final = not chunk
                 scan.size += len(chunk)
                 scan.elements += chunk.count(b"<") - chunk.count(b"</") - chunk.count(b"<?")
-                limit = len(data) if final else max(0, len(data) - OVERLAP)
+                if final:
+                    limit = len(data)
+                else:  # cut where a row starts, so that no row tag straddles the cut
+                    limit = data.rfind(b"<row", 0, len(data) - OVERLAP)
+                    limit = limit if limit > 0 else max(0, len(data) - OVERLAP)
                 _scan_window(data, limit, scan)
                 if final:
                     return scan
@@ -152,21 +153,25 @@ class FastXlsxFile(XlsxFile):
 
 
 def _scan_window(data: bytes, limit: int, scan: _Scan) -> None:
-    """Record what starts before ``limit`` in ``data``."""
-    if _WIDE.search(data):
-        scan.wide = True
-    for match in _ROW.finditer(data):
-        if match.start() < limit:
-            row = int(match[1])
-            scan.doubtful |= row <= scan.max_row
-            scan.max_row = row
-    if _BAD_REF.search(data):
-        scan.doubtful = True
-    for match in _HIDDEN_ROW.finditer(data):
-        ref = re.search(rb'\br="(\d+)"', match[0])
-        if match.start() < limit and ref:
-            scan.hidden.add(int(ref[1]))
-    for pattern, make in ((_ERROR, _error_cell), (_NO_VALUE, _no_value_cell)):
+    """Record what starts before ``limit`` in ``data``. Byte tests in C skip the patterns
+    that cannot match, so a clean sheet costs one pass for its rows and one for its refs."""
+    if _UNUSUAL_REF.search(data):
+        scan.doubtful = True  # past column BL, or a malformed reference
+    for match in _ROW.finditer(data, 0, limit):
+        row = int(match[1])
+        scan.doubtful |= row <= scan.max_row
+        scan.max_row = row
+    if b'hidden="' in data:
+        for match in _HIDDEN_ROW.finditer(data):
+            ref = re.search(rb'\br="(\d+)"', match[0])
+            if match.start() < limit and ref:
+                scan.hidden.add(int(ref[1]))
+    special = []
+    if b't="e"' in data:
+        special.append((_ERROR, _error_cell))
+    if any(mark in data for mark in (b"</f></c>", b"/></c>", b"<v></v>", b"<v/>")):
+        special.append((_NO_VALUE, _no_value_cell))
+    for pattern, make in special:
         for match in pattern.finditer(data):
             if match.start() >= limit:
                 continue

@@ -33,8 +33,11 @@ from xlfunding.render import neutralise, report_text
 if TYPE_CHECKING:
     from xlfunding.consolidate import Consolidation
 
-WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False,
-                    "strings_to_numbers": False}
+WORKBOOK_OPTIONS = {
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
+}
 LEDGER_LABELS = (
     ("files_found", "Fichiers trouvés"),
     ("files_read", "  dont lus"),
@@ -44,27 +47,46 @@ LEDGER_LABELS = (
     ("actions_accepted", "  dont retenues dans l'annexe"),
     ("actions_rejected", "  dont écartées (voir « Actions écartées »)"),
 )
-FILE_HEADERS = ("Fichier", "Porteur", "Version du modèle", "Actions lues", "Retenues",
-                "Écartées", "Erreurs", "Avertissements", "Statut", "Remarque", "SHA-256")
+FILE_HEADERS = (
+    "Fichier",
+    "Porteur",
+    "Version du modèle",
+    "Actions lues",
+    "Retenues",
+    "Écartées",
+    "Erreurs",
+    "Avertissements",
+    "Statut",
+    "Remarque",
+    "SHA-256",
+)
 
 
 def check_outputs(path: Path, inbox: Path, force: bool) -> None:
     """Refuse an output we cannot write, and one inside the inbox (it would be read back)."""
     check_output(path, force=force)
     if path.resolve().is_relative_to(inbox.resolve()):
-        raise OutputError(path, "il est dans le dossier des retours, où il serait relu à la "
-                          "prochaine consolidation : écrivez-le dans un autre dossier")
+        raise OutputError(
+            path,
+            "il est dans le dossier des retours, où il serait relu à la "
+            "prochaine consolidation : écrivez-le dans un autre dossier",
+        )
 
 
-def write_annex_of(result: Consolidation, output: Path, show_sources: bool,
-                   force: bool) -> Path:
+def write_annex_of(result: Consolidation, output: Path, show_sources: bool, force: bool) -> Path:
     """The annex of the accepted actions, with the « Évolutions » sheet against last month."""
     from xlfunding.annex import write_annex
 
     changes = result.evolutions
     sheets = [lambda book: write_evolutions_sheet(book, changes)] if changes else []
-    return write_annex(result.programme, output, force=force, show_sources=show_sources,
-                       inputs=[f.path for f in result.files], extra_sheets=sheets)
+    return write_annex(
+        result.programme,
+        output,
+        force=force,
+        show_sources=show_sources,
+        inputs=[f.path for f in result.files],
+        extra_sheets=sheets,
+    )
 
 
 def consolidation_dict(result: Consolidation, annex: Path | None = None) -> dict[str, Any]:
@@ -78,25 +100,48 @@ def consolidation_dict(result: Consolidation, annex: Path | None = None) -> dict
         "annex": str(annex) if annex else None,
         "ledger": vars(result.ledger),
         "totals": {"total": programme.total, "groups": programme.group_totals()},
-        "files": [{
-            "file": f.name, "path": str(f.path), "status": str(f.status),
-            "sponsor": f.sponsors or None, "template_version": f.template_version,
-            "sha256": f.sha256, "actions_read": len(f.rows), "accepted": f.accepted,
-            "rejected": f.rejected, "errors": f.count(Severity.ERROR),
-            "warnings": f.count(Severity.WARNING),
-            "note": f.note or None} for f in result.files],
-        "rejected_actions": [{
-            "file": str(r.file), "sheet": r.sheet, "row": r.row, "sponsor": r.sponsor,
-            "title": r.title, "total": r.total, "reason": r.reason}
-            for r in result.rejected_rows],
+        "files": [
+            {
+                "file": f.name,
+                "path": str(f.path),
+                "status": str(f.status),
+                "sponsor": f.sponsors or None,
+                "template_version": f.template_version,
+                "sha256": f.sha256,
+                "actions_read": len(f.rows),
+                "accepted": f.accepted,
+                "rejected": f.rejected,
+                "errors": f.count(Severity.ERROR),
+                "warnings": f.count(Severity.WARNING),
+                "note": f.note or None,
+            }
+            for f in result.files
+        ],
+        "rejected_actions": [
+            {
+                "file": str(r.file),
+                "sheet": r.sheet,
+                "row": r.row,
+                "sponsor": r.sponsor,
+                "title": r.title,
+                "total": r.total,
+                "reason": r.reason,
+            }
+            for r in result.rejected_rows
+        ],
         "problems": [p.to_dict() for p in result.problems],
         "evolutions": result.evolutions.to_dict() if result.evolutions else None,
     }
 
 
 def write_json(result: Consolidation, annex: Path | None, stream: TextIO) -> None:
-    json.dump(neutralise(consolidation_dict(result, annex)), stream, ensure_ascii=False,
-              indent=2, default=str)
+    json.dump(
+        neutralise(consolidation_dict(result, annex)),
+        stream,
+        ensure_ascii=False,
+        indent=2,
+        default=str,
+    )
     stream.write("\n")
 
 
@@ -113,13 +158,17 @@ def summary_text(result: Consolidation, annex: Path | None, report: Path | None)
     if result.problems:
         as_report = Report(files=[f.path for f in result.files], problems=result.problems)
         lines.append(report_text(as_report).rsplit("\n", 1)[0])
-    lines.append(f"Bilan : {ledger.files_found} fichiers = {ledger.files_read} lus + "
-                 f"{ledger.files_skipped} ignorés + {ledger.files_unreadable} illisibles ; "
-                 f"{ledger.actions_read} actions lues = {ledger.actions_accepted} retenues + "
-                 f"{ledger.actions_rejected} écartées.")
+    lines.append(
+        f"Bilan : {ledger.files_found} fichiers = {ledger.files_read} lus + "
+        f"{ledger.files_skipped} ignorés + {ledger.files_unreadable} illisibles ; "
+        f"{ledger.actions_read} actions lues = {ledger.actions_accepted} retenues + "
+        f"{ledger.actions_rejected} écartées."
+    )
     if annex is not None:
-        lines.append(f"Annexe : {annex} — {len(programme.actions)} action(s), "
-                     f"{format_euros(programme.total)}.")
+        lines.append(
+            f"Annexe : {annex} — {len(programme.actions)} action(s), "
+            f"{format_euros(programme.total)}."
+        )
     else:
         lines.append("Annexe : non écrite (--strict et consolidation incomplète).")
     if report is not None:
@@ -129,13 +178,16 @@ def summary_text(result: Consolidation, annex: Path | None, report: Path | None)
     elif not programme.actions and not result.errors:
         lines.append("✗ Consolidation incomplète : aucune action retenue.")
     else:
-        lines.append(f"✗ Consolidation incomplète : {len(result.errors)} erreur(s), "
-                     f"{ledger.actions_rejected} action(s) écartée(s) — voir ci-dessus.")
+        lines.append(
+            f"✗ Consolidation incomplète : {len(result.errors)} erreur(s), "
+            f"{ledger.actions_rejected} action(s) écartée(s) — voir ci-dessus."
+        )
     return "\n".join(lines)
 
 
-def write_report(result: Consolidation, path: Path | str, *, force: bool = False,
-                 annex: Path | None = None) -> Path:
+def write_report(
+    result: Consolidation, path: Path | str, *, force: bool = False, annex: Path | None = None
+) -> Path:
     """Write the report workbook, atomically; never over one of the files read."""
     path = Path(path)
     check_output(path, force=force, inputs=[f.path for f in result.files])
@@ -147,13 +199,21 @@ def write_report(result: Consolidation, path: Path | str, *, force: bool = False
 
 
 class _Sheets:
-    def __init__(self, book: xlsxwriter.Workbook, result: Consolidation,
-                 annex: Path | None) -> None:
+    def __init__(
+        self, book: xlsxwriter.Workbook, result: Consolidation, annex: Path | None
+    ) -> None:
         self.book, self.result, self.annex = book, result, annex
         base = {"font_name": "Arial", "font_size": 10, "valign": "top"}
         self.title = book.add_format({**base, "bold": True, "font_size": 14})
-        self.head = book.add_format({**base, "bold": True, "bg_color": "#1F4E79",
-                                     "font_color": "#FFFFFF", "text_wrap": True})
+        self.head = book.add_format(
+            {
+                **base,
+                "bold": True,
+                "bg_color": "#1F4E79",
+                "font_color": "#FFFFFF",
+                "text_wrap": True,
+            }
+        )
         self.text = book.add_format({**base, "text_wrap": True})
         self.bold = book.add_format({**base, "bold": True})
         self.euro = book.add_format({**base, "num_format": '[$-40C]#,##0.00\\ "€"'})
@@ -161,22 +221,54 @@ class _Sheets:
     def write(self) -> None:
         r = self.result
         self._ledger()
-        self._table("Fichiers", FILE_HEADERS, (
-            [f.name, f.sponsors, f.template_version or "", len(f.rows), f.accepted, f.rejected,
-             f.count(Severity.ERROR), f.count(Severity.WARNING), str(f.status), f.note,
-             f.sha256 or ""]
-            for f in r.files), (40, 14, 10, 10, 10, 10, 10, 10, 24, 50, 20))
-        self._table("Problèmes", ("Fichier", "Onglet", "Cellule", "Gravité", "Code", "Problème",
-                                  "Message", "Valeur"), (
-            [self._name(p.file), p.sheet or "", p.cell or "",
-             "erreur" if p.severity is Severity.ERROR else "avertissement", p.code, p.title,
-             p.message,
-             "" if p.value is None else str(json_value(p.value))] for p in r.problems),
-            (30, 12, 8, 13, 22, 30, 80, 30))
-        self._table("Actions écartées", ("Fichier", "Onglet", "Ligne", "Porteur", "Intitulé",
-                                         "Coût total", "Raison"), (
-            [self._name(x.file), x.sheet, x.row, x.sponsor, x.title, x.total, x.reason or ""]
-            for x in r.rejected_rows), (30, 12, 8, 12, 50, 14, 70))
+        self._table(
+            "Fichiers",
+            FILE_HEADERS,
+            (
+                [
+                    f.name,
+                    f.sponsors,
+                    f.template_version or "",
+                    len(f.rows),
+                    f.accepted,
+                    f.rejected,
+                    f.count(Severity.ERROR),
+                    f.count(Severity.WARNING),
+                    str(f.status),
+                    f.note,
+                    f.sha256 or "",
+                ]
+                for f in r.files
+            ),
+            (40, 14, 10, 10, 10, 10, 10, 10, 24, 50, 20),
+        )
+        self._table(
+            "Problèmes",
+            ("Fichier", "Onglet", "Cellule", "Gravité", "Code", "Problème", "Message", "Valeur"),
+            (
+                [
+                    self._name(p.file),
+                    p.sheet or "",
+                    p.cell or "",
+                    "erreur" if p.severity is Severity.ERROR else "avertissement",
+                    p.code,
+                    p.title,
+                    p.message,
+                    "" if p.value is None else str(json_value(p.value)),
+                ]
+                for p in r.problems
+            ),
+            (30, 12, 8, 13, 22, 30, 80, 30),
+        )
+        self._table(
+            "Actions écartées",
+            ("Fichier", "Onglet", "Ligne", "Porteur", "Intitulé", "Coût total", "Raison"),
+            (
+                [self._name(x.file), x.sheet, x.row, x.sponsor, x.title, x.total, x.reason or ""]
+                for x in r.rejected_rows
+            ),
+            (30, 12, 8, 12, 50, 14, 70),
+        )
         if r.evolutions is not None:
             write_evolutions_sheet(self.book, r.evolutions)
 
@@ -189,8 +281,12 @@ class _Sheets:
         sheet.set_column(0, 0, 55)
         sheet.set_column(1, 1, 18)
         sheet.write_string(0, 0, f"Consolidation — {r.settings.title}", self.title)
-        verdict = "complète" if r.complete else "incomplète : des fichiers ou des actions ont " \
+        verdict = (
+            "complète"
+            if r.complete
+            else "incomplète : des fichiers ou des actions ont "
             "été écartés (voir « Fichiers » et « Actions écartées »)"
+        )
         sheet.write_string(1, 0, f"Consolidation {verdict}", self.bold)
         annex = f"Annexe écrite : {self.annex.name}" if self.annex else "Aucune annexe écrite"
         sheet.write_string(2, 0, annex, self.text)
@@ -202,14 +298,17 @@ class _Sheets:
         row += 1
         sheet.write_string(row, 0, "Montants retenus", self.head)
         sheet.write_string(row, 1, "Montant", self.head)
-        for label, amount in [("Coût total", r.programme.total),
-                              *r.programme.group_totals().items()]:
+        for label, amount in [
+            ("Coût total", r.programme.total),
+            *r.programme.group_totals().items(),
+        ]:
             row += 1
             sheet.write_string(row, 0, label, self.text)
             sheet.write_number(row, 1, float(amount), self.euro)
 
-    def _table(self, name: str, headers: tuple[str, ...], rows: Any,
-               widths: tuple[int, ...]) -> None:
+    def _table(
+        self, name: str, headers: tuple[str, ...], rows: Any, widths: tuple[int, ...]
+    ) -> None:
         sheet = self.book.add_worksheet(name)
         for col, header in enumerate(headers):
             sheet.write_string(0, col, header, self.head)
