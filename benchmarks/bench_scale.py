@@ -415,12 +415,9 @@ def _euros(value: float) -> str:
 
 
 def _letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, remainder = divmod(index - 1, 26)
-        letters = chr(65 + remainder) + letters
-    return letters
+    from xlfunding.layout import column_letter
+
+    return column_letter(index)
 
 
 BareRow = tuple[str, str, str, str, float, list[float], str]
