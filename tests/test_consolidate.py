@@ -331,3 +331,12 @@ def test_a_file_that_breaks_the_common_check_is_checked_alone(
     assert {f.name: str(f.status) for f in result.files} == {
         "casse.xlsx": "illisible", "ccas-2025.xlsx": "valide", "ville-2025.xlsx": "valide"}
     assert result.programme.total == Decimal(248656)  # an unreadable file replaces nothing
+
+
+def test_the_summary_prints_the_annex_totals_and_shares(tmp_path: Path, settings: Settings) -> None:
+    out = io.StringIO()
+    assert run_consolidate(RETURNS, tmp_path / "annexe.xlsx", settings=settings, stdout=out) == 0
+    assert ("TOTAL 248\u00a0656\u00a0€ · Ville 48\u00a0207\u00a0€ (19 %) · CCAS 29\u00a0950\u00a0€ "
+            "(12 %) · ANCT 97\u00a0494\u00a0€ (39 %) · Région 5\u00a0000\u00a0€ (2 %) · CAF "
+            "20\u00a0000\u00a0€ (8 %) · TFPB 33\u00a0765\u00a0€ (14 %) · Autres 14\u00a0240\u00a0€ "
+            "(6 %)") in out.getvalue()

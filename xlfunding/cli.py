@@ -14,6 +14,7 @@ import typer
 
 from xlfunding.cli_french import FrenchCommand, FrenchGroup
 from xlfunding.errors import XlfundingError
+from xlfunding.render import totals_line
 
 if TYPE_CHECKING:
     from xlfunding.settings import Settings
@@ -295,7 +296,7 @@ def annex(
     programme = Programme(chosen, tuple(report.actions))
     write_annex(programme, output, force=force, show_sources=sources, inputs=files)
     _say(f"✓ {output}")
-    _say(_summary(programme))
+    _say(totals_line(programme))
     if pdf:
         target = export_pdf(output, output.with_suffix(".pdf"), force=force)
         _say(f"✓ {target}")
@@ -353,17 +354,6 @@ def consolidate(
             settings=_settings(settings),
         )
     )
-
-
-def _summary(programme) -> str:  # type: ignore[no-untyped-def]
-    from xlfunding.money import format_euros, percent
-
-    total = programme.total
-    parts = [f"TOTAL {format_euros(total)}"]
-    for group, amount in programme.group_totals().items():
-        share = f" ({percent(amount, total)} %)" if total else ""
-        parts.append(f"{group} {format_euros(amount)}{share}")
-    return " · ".join(parts)
 
 
 def _show(report, json_out: bool) -> None:  # type: ignore[no-untyped-def]

@@ -7,6 +7,8 @@ import re
 from collections import defaultdict
 from typing import Any, TextIO
 
+from xlfunding.model import Programme
+from xlfunding.money import format_euros, percent
 from xlfunding.problems import CODES, Problem, Report, Severity
 
 ICONS = {Severity.ERROR: "✗", Severity.WARNING: "!"}
@@ -85,3 +87,13 @@ def write_json(data: dict[str, Any], stream: TextIO) -> None:
 
 def codes_table() -> list[tuple[str, str, str]]:
     return [(code, str(severity), title) for code, (severity, title) in CODES.items()]
+
+
+def totals_line(programme: Programme) -> str:
+    """« TOTAL 248 656 € · Ville 48 207 € (19 %) · … »: the annex's totals in one line."""
+    total = programme.total
+    parts = [f"TOTAL {format_euros(total)}"]
+    for group, amount in programme.group_totals().items():
+        share = f" ({percent(amount, total)} %)" if total else ""
+        parts.append(f"{group} {format_euros(amount)}{share}")
+    return " · ".join(parts)

@@ -28,7 +28,7 @@ from xlfunding.evolutions import write_evolutions_sheet
 from xlfunding.money import format_euros
 from xlfunding.output import atomic_path, check_output
 from xlfunding.problems import Report, Severity, json_value
-from xlfunding.render import neutralise, report_text
+from xlfunding.render import neutralise, report_text, totals_line
 
 if TYPE_CHECKING:
     from xlfunding.consolidate import Consolidation
@@ -169,6 +169,7 @@ def summary_text(result: Consolidation, annex: Path | None, report: Path | None)
             f"Annexe : {annex} — {len(programme.actions)} action(s), "
             f"{format_euros(programme.total)}."
         )
+        lines.append(totals_line(programme))
     else:
         lines.append("Annexe : non écrite (--strict et consolidation incomplète).")
     if report is not None:
