@@ -441,15 +441,9 @@ def bare_annex(path: Path, meta: dict[str, Any], rows: Iterable[BareRow]) -> int
     sheet.write_string(0, 0, meta["title"].upper())
     sheet.write_string(1, 0, meta["label"])
     sheet.write_string(2, 3, "Coût total de la programmation")
-    headers = [
-        "Intitulé du projet",
-        "Description",
-        "Porteur",
-        "Budget prévisionnel",
-        "Coût total",
-        "Source",
-        *codes,
-    ]
+    from xlfunding.annex_layout import HEADERS
+
+    headers = [*HEADERS, "Source", *codes]
     for col, header in enumerate(headers):
         sheet.write_string(3, col, header)
     line, subtotals, totals = 4, [], [0.0] * len(numeric)

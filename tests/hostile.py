@@ -264,9 +264,9 @@ def fifo(folder: Path) -> Path:
 
 # -- zip and size hazards ------------------------------------------------------------------
 
-def spaces_sheet(folder: Path, name: str, megabytes: int) -> Path:
-    """The base template whose « Actions » sheet carries a run of ``megabytes`` MB of spaces,
-    streamed into the zip (nothing that big is ever held in memory or written to disk)."""
+def streamed_sheet(folder: Path, name: str, block: bytes, times: int) -> Path:
+    """The base template whose « Actions » sheet carries ``block`` ``times`` times before the
+    end of its data, streamed into the zip (the whole is never held in memory nor on disk)."""
     base = template(folder, ".base.xlsx")
     path = folder / name
     with zipfile.ZipFile(base) as old, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as new:
@@ -278,12 +278,16 @@ def spaces_sheet(folder: Path, name: str, megabytes: int) -> Path:
             head, tail = data.split(b"</sheetData>", 1)
             with new.open(SHEET_PART, "w") as part:
                 part.write(head)
-                block = b" " * MB
-                for _ in range(megabytes):
+                for _ in range(times):
                     part.write(block)
                 part.write(b"</sheetData>" + tail)
     base.unlink()
     return path
+
+
+def spaces_sheet(folder: Path, name: str, megabytes: int) -> Path:
+    """The base template whose « Actions » sheet carries a run of ``megabytes`` MB of spaces."""
+    return streamed_sheet(folder, name, b" " * MB, megabytes)
 
 
 def zip_bomb(folder: Path) -> Path:
@@ -371,22 +375,7 @@ def dense_elements(folder: Path) -> Path:
                               for _ in range(1000)) + b"</row>"
     rows = [row.replace(b"<row>", b'<row spans="1:%d">' % n) for n in range(1, 101)]
     block = b"".join(generator.sample(rows, len(rows)))
-    base = template(folder, ".base.xlsx")
-    path = folder / "retour.xlsx"
-    with zipfile.ZipFile(base) as old, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as new:
-        for info in old.infolist():
-            data = old.read(info)
-            if info.filename != SHEET_PART:
-                new.writestr(info.filename, data)
-                continue
-            head, tail = data.split(b"</sheetData>", 1)
-            with new.open(SHEET_PART, "w") as part:
-                part.write(head)
-                for _ in range(50):
-                    part.write(block)
-                part.write(b"</sheetData>" + tail)
-    base.unlink()
-    return path
+    return streamed_sheet(folder, "retour.xlsx", block, 50)
 
 
 def many_rows(folder: Path) -> Path:

@@ -235,7 +235,7 @@ class _Writer(SummaryMixin):
     def _formula(
         self, sheet: Worksheet, cell: tuple[int, int], formula: str, value: Decimal, fmt: str
     ) -> None:
-        sheet.write_formula(*cell, formula, self.f[fmt], float(value))
+        sheet.write_formula(*cell, formula, self.f[fmt], value)
 
     def _page(self, sheet: Worksheet) -> None:
         sheet.set_landscape()

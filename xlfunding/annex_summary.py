@@ -15,8 +15,8 @@ if TYPE_CHECKING:
     import xlsxwriter
 
 
-def _share(amount: Decimal, total: Decimal) -> float:
-    return float(amount / total) if total else 0.0
+def _share(amount: Decimal, total: Decimal) -> Decimal:
+    return amount / total if total else ZERO
 
 
 class SummaryMixin:

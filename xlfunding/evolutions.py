@@ -203,9 +203,9 @@ def write_evolutions_sheet(workbook: Workbook, changes: Evolutions) -> None:
         row += 1
         sheet.write_string(row, 0, group.group, text)
         for col, value in enumerate((group.before, group.after, group.difference), start=1):
-            sheet.write_number(row, col, float(value), euro)
-        sheet.write_number(row, 4, float(group.share_before), percent)
-        sheet.write_number(row, 5, float(group.share_after), percent)
+            sheet.write_number(row, col, value, euro)
+        sheet.write_number(row, 4, group.share_before, percent)
+        sheet.write_number(row, 5, group.share_after, percent)
     row += 2
     for col, label in enumerate(
         ("Changement", "Porteur", "Intitulé", "Champ", "Avant", "Après", "Écart")
@@ -220,7 +220,7 @@ def write_evolutions_sheet(workbook: Workbook, changes: Evolutions) -> None:
                 _cell(sheet, row, col, amount, text, euro)
             if not isinstance(item.before, str) and not isinstance(item.after, str):
                 gap = _number(item.after) - _number(item.before)
-                sheet.write_number(row, 6, float(gap), euro)
+                sheet.write_number(row, 6, gap, euro)
     sheet.set_column(0, 0, 24)
     sheet.set_column(1, 1, 12)
     sheet.set_column(2, 2, 50)
@@ -235,6 +235,6 @@ def _cell(
     sheet: Any, row: int, col: int, value: Decimal | str | None, text: Any, euro: Any
 ) -> None:
     if isinstance(value, Decimal):
-        sheet.write_number(row, col, float(value), euro)
+        sheet.write_number(row, col, value, euro)
     elif value:
         sheet.write_string(row, col, value, text)

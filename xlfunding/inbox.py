@@ -350,7 +350,7 @@ def _result(read: TemplateRead, report: Report | FileResult) -> FileResult:
             actions.get(raw.row),
         )
         if raw.row in bad:
-            mine = [f"{p.title} ({p.cell})" for p in errors if _row(p.cell) == raw.row]
+            mine = [f"{p.title} ({p.cell})" for p in errors if p.row == raw.row]
             row.reason = "erreur dans la ligne : " + "; ".join(mine)
         elif errors:
             row.reason = (
@@ -368,11 +368,6 @@ def _mtime(path: Path) -> float | None:
         return path.stat().st_mtime
     except OSError:
         return None
-
-
-def _row(cell: str | None) -> int | None:
-    digits = "".join(ch for ch in cell or "" if ch.isdigit())
-    return int(digits) if digits else None
 
 
 def saved_at(path: Path) -> dt.datetime | None:

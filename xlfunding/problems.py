@@ -105,6 +105,12 @@ class Problem:
         return CODES.get(self.code, (self.severity, self.code))[1]
 
     @property
+    def row(self) -> int | None:
+        """The row number of ``cell`` ("E7" -> 7, "ligne 9" -> 9), or None."""
+        digits = "".join(ch for ch in self.cell or "" if ch.isdigit())
+        return int(digits) if digits else None
+
+    @property
     def where(self) -> str:
         """``'Actions'!F7`` (sheet quoted as Excel does), or the sheet, or the place alone
         ("ligne 9" of a text file), or ""."""

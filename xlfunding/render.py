@@ -9,7 +9,7 @@ from typing import Any, TextIO
 
 from xlfunding.model import Programme
 from xlfunding.money import format_euros, percent
-from xlfunding.problems import CODES, Problem, Report, Severity
+from xlfunding.problems import Problem, Report, Severity
 
 ICONS = {Severity.ERROR: "✗", Severity.WARNING: "!"}
 
@@ -83,10 +83,6 @@ def neutralise(value: Any) -> Any:
 def write_json(data: dict[str, Any], stream: TextIO) -> None:
     json.dump(neutralise(data), stream, ensure_ascii=False, indent=2)
     stream.write("\n")
-
-
-def codes_table() -> list[tuple[str, str, str]]:
-    return [(code, str(severity), title) for code, (severity, title) in CODES.items()]
 
 
 def totals_line(programme: Programme) -> str:

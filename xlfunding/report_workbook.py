@@ -305,7 +305,7 @@ class _Sheets:
         ]:
             row += 1
             sheet.write_string(row, 0, label, self.text)
-            sheet.write_number(row, 1, float(amount), self.euro)
+            sheet.write_number(row, 1, amount, self.euro)
 
     def _table(
         self, name: str, headers: tuple[str, ...], rows: Any, widths: tuple[int, ...]
@@ -321,6 +321,6 @@ class _Sheets:
                     sheet.write_string(last, col, value, self.text)
                 elif value is not None:
                     money = headers[col] == "Coût total"
-                    sheet.write_number(last, col, float(value), self.euro if money else self.text)
+                    sheet.write_number(last, col, value, self.euro if money else self.text)
         sheet.autofilter(0, 0, max(last, 1), len(headers) - 1)
         sheet.freeze_panes(1, 0)

@@ -102,7 +102,7 @@ def _report(read: TemplateRead, problems: list[Problem], settings: Settings) -> 
                 sheet=read.sheet,
             )
         )
-    bad_rows = {_row_of(p) for p in problems if p.severity is Severity.ERROR}
+    bad_rows = {p.row for p in problems if p.severity is Severity.ERROR}
     if any(p.code == "missing-column" for p in problems):
         bad_rows = {row.row for row in read.rows}  # a mutilated table: no row is trusted
     problems.sort(key=lambda p: cell_order(p.cell))
@@ -126,13 +126,6 @@ def cell_order(cell: str | None) -> tuple[int, int]:
         return (0, 0)
     letters = cell.rstrip("0123456789")
     return (int(cell[len(letters) :] or 0), L.column_index(letters) if letters else 0)
-
-
-def _row_of(problem: Problem) -> int | None:
-    if problem.cell is None:
-        return None
-    digits = "".join(ch for ch in problem.cell if ch.isdigit())
-    return int(digits) if digits else None
 
 
 def _action(values: dict[str, object], read: TemplateRead, row: int, settings: Settings) -> Action:
