@@ -104,3 +104,21 @@ def test_tiny_chunks_find_the_same_cells(tmp_path, code, monkeypatch):
     monkeypatch.setattr(fast, "CHUNK", 300)
     monkeypatch.setattr(fast, "OVERLAP", 120)
     assert _summary(validate_file(path)) == normal
+
+
+@pytest.mark.parametrize(("xml", "doubtful"), [
+    (b'<worksheet xmlns:r="http://x"><sheetData><row r="5"><c r="A5" s="1" t="s"><v>3</v>'
+     b'</c><c r="BL5"><v>1</v></c></row></sheetData></worksheet>', False),
+    (b'<dataValidation type="decimal" operator="greaterThanOrEqual" sqref="E5"/>', False),
+    (b'<c s="1" r="AZ9"><v>1</v></c>', False),  # the reference need not come first
+    (b'<c r="XFD1048576"><v>1</v></c>', True),  # calamine would allocate the whole grid
+    (b'<c r="BM5"><v>1</v></c>', True),
+    (b'<c\tr="BM5"><v>1</v></c>', True),  # any space before the attribute
+    (b'<c\nr="A5"/><c r="a5"><v>1</v></c>', True),  # lower case: malformed
+    (b'<c x:r="ZZ9"><v>1</v></c>', True),  # a prefix other than the namespace declaration
+    (b'<row r="12345678">', True),  # more rows than Excel has
+])
+def test_references_calamine_must_not_see_are_found(xml: bytes, doubtful: bool) -> None:
+    from xlfunding.fastxlsx import _doubtful_refs
+
+    assert _doubtful_refs(xml) is doubtful

@@ -17,7 +17,6 @@ import subprocess
 import sys
 import threading
 import zipfile
-from collections import Counter
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -207,18 +206,26 @@ def test_rows_are_read_in_order_and_sparse(tmp_path: Path) -> None:
 # -- XML hazards -------------------------------------------------------------------------------
 
 def test_every_xml_part_is_parsed_by_the_defused_parser(tmp_path: Path, monkeypatch) -> None:
-    """Each XML part of a valid template goes through ``XlsxFile._parse``, whose parser is
-    the one defusedxml sets up; the cases dtd-* show each refusing a DTD."""
+    """Each XML part of a valid template either starts with its first element (after at most
+    an XML declaration in UTF-8: no room for a DTD) or goes through ``XlsxFile._parse``, whose
+    parser is the one defusedxml sets up; the parts we read go through it whole. The cases
+    dtd-* show each part refusing a DTD."""
     import xlfunding.xlsx as xlsx
 
     parsed: list[str] = []
-    real = xlsx.XlsxFile._parse
+    plain: list[bytes] = []
+    real, real_plain = xlsx.XlsxFile._parse, xlsx._plain_prolog
 
     def spy(self, part, handler, label=None):  # type: ignore[no-untyped-def]
         parsed.append(part)
         return real(self, part, handler, label)
 
+    def spy_plain(head: bytes) -> bool:
+        plain.append(head)
+        return real_plain(head)
+
     monkeypatch.setattr(xlsx.XlsxFile, "_parse", spy)
+    monkeypatch.setattr(xlsx, "_plain_prolog", spy_plain)
     # The sparse XML reader: the fast engine checks each part's prolog the same way, then
     # lets calamine read the cells (tests/test_fastxlsx.py).
     monkeypatch.setenv("XLFUNDING_ENGINE", "xml")
@@ -226,12 +233,32 @@ def test_every_xml_part_is_parsed_by_the_defused_parser(tmp_path: Path, monkeypa
     assert validate_file(path).valid
     with zipfile.ZipFile(path) as archive:
         xml_parts = {n for n in archive.namelist() if n.endswith((".xml", ".rels"))}
-    assert set(parsed) == xml_parts  # each one up to its first element at least
-    read_for_content = {p for p, n in Counter(parsed).items() if n >= 2}
-    assert read_for_content == {"[Content_Types].xml", "_rels/.rels", "xl/workbook.xml",
-                                "xl/_rels/workbook.xml.rels", "xl/sharedStrings.xml",
-                                SHEET_PART, META_PART}
+        heads = {archive.read(n)[: xlsx.HEAD_BYTES] for n in xml_parts}
+    assert set(plain) == heads  # every part's prolog was looked at
+    assert all(real_plain(head) for head in heads)  # and each starts with its element
+    assert set(parsed) == {"[Content_Types].xml", "_rels/.rels", "xl/workbook.xml",
+                           "xl/_rels/workbook.xml.rels", "xl/sharedStrings.xml",
+                           SHEET_PART, META_PART}
     assert set(PARTS.values()) <= xml_parts
+
+
+@pytest.mark.parametrize(
+    ("head", "plain"),
+    [
+        (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n<worksheet>', True),
+        (b"\xef\xbb\xbf<Types xmlns=\"x\"/>", True),
+        (b"<?xml version='1.0' encoding='utf-8'?><a/>", True),
+        (b'<?xml version="1.0"?>\n<!DOCTYPE a [<!ENTITY e "x">]><a/>', False),
+        (b"<!DOCTYPE a><a/>", False),
+        (b"<!-- a comment --><a/>", False),  # a comment may hide nothing, but expat decides
+        (b'<?xml version="1.0" encoding="UTF-16"?><a/>', False),
+        (b"\xff\xfe<\x00a\x00/\x00>\x00", False),
+    ],
+)
+def test_only_a_prolog_without_room_for_a_dtd_skips_the_parser(head: bytes, plain: bool) -> None:
+    from xlfunding.xlsx import _plain_prolog
+
+    assert _plain_prolog(head) is plain
 
 
 def test_no_entity_is_expanded_into_a_message(tmp_path: Path) -> None:

@@ -5,8 +5,17 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
-from xlfunding.money import AmountError, format_euros, is_whole_cents, parse_amount
+from xlfunding.money import (
+    AmountError,
+    cents_of_float,
+    format_euros,
+    is_whole_cents,
+    parse_amount,
+    to_cents,
+)
 
 NBSP = "\u00a0"
 AMBIGUOUS = ("écriture ambiguë : séparez les milliers par une espace et les centimes par une "
@@ -126,3 +135,40 @@ def test_formatted_amounts_read_back() -> None:
 ])
 def test_whole_cents(amount: str, whole: bool) -> None:
     assert is_whole_cents(Decimal(amount)) is whole
+
+
+# -- the fast path of the reader: a saved double's amount without a string ------------------
+@given(st.floats(allow_nan=False, allow_infinity=False, min_value=-2e11, max_value=2e11))
+@example(3190.7999999999997)  # =E5*0.3 as Excel saves it: whole cents, but the slow path's
+@example(0.30000000000000004)
+@example(4550.5)
+@example(-0.0)
+@example(1e-05)
+@example(99999999999.99)
+def test_cents_of_float_is_excel_decimal_exactly(number: float) -> None:
+    fast = cents_of_float(number)
+    if fast is None:
+        return  # parse_amount decides, as before
+    amount, cents = fast
+    expected = parse_amount(number)
+    assert expected is not None
+    assert (amount, str(amount)) == (expected, str(expected))
+    assert (cents, True) == to_cents(expected)
+
+
+@given(st.integers(min_value=-(10**13) + 1, max_value=10**13 - 1))
+def test_every_number_of_cents_saved_by_excel_takes_the_fast_path(cents: int) -> None:
+    fast = cents_of_float(cents / 100)
+    assert fast is not None and fast[1] == cents
+
+
+@pytest.mark.parametrize(("amount", "cents", "exact"), [
+    ("4500", 450000, True),
+    ("4500.5", 450050, True),
+    ("0.001", 1, False),  # away from zero: not zero, so "total-not-positive" stays silent
+    ("-0.001", -1, False),  # and still negative
+    ("-12.345", -1235, False),
+    ("0", 0, True),
+])
+def test_to_cents_keeps_sign_and_zero(amount: str, cents: int, exact: bool) -> None:
+    assert to_cents(Decimal(amount)) == (cents, exact)

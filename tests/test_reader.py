@@ -188,7 +188,7 @@ def test_reader_keeps_every_field_column(settings: Settings, tmp_path: Path) -> 
         "funder:CAF": "J", "funder:CAHC": "K", "funder:TFPB": "L",
         "funder:Maisons et Cités": "M", "funder:PDC Habitat": "N", "funder:SIA HABITAT": "O",
         "funder:Autres": "P", "gap": "Q"}
-    assert [row.row for row in read.rows] == [5, 6, 7]
+    assert read.rows == [5, 6, 7]
 
 
 def test_escaped_characters_in_shared_strings_are_decoded(tmp_path: Path) -> None:

@@ -25,13 +25,16 @@ from builders import (
     problem_rows,
     workbook,
 )
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from seeddata import FIGURES
 from typer.testing import CliRunner
 
 from xlfunding.cli import app
 from xlfunding.problems import CODES, Severity
 from xlfunding.settings import Settings
-from xlfunding.validate import validate_file, validate_files
+from xlfunding.validate import _repeated_descriptions, validate_file, validate_files
 
 ROOT = Path(__file__).parent.parent
 EXAMPLES = [ROOT / "examples" / "programmation-2025.xlsx",
@@ -431,3 +434,41 @@ def test_an_action_typed_with_the_base_helper_is_as_written() -> None:
         ("VILLE", Decimal(9000), {"Ville": Decimal(4500), "ANCT": Decimal(4500)}),
     ]
     assert action(3, "x", "VILLE", "1", Ville="1").axis == AXIS_3
+
+
+# -- repeated descriptions: a key of a few words at each end, then the whole text -------------
+def _naive_repeats(descriptions: list[str | None], files: list[int]) -> set[tuple[int, int]]:
+    first: dict[tuple[int, str], int] = {}
+    found = set()
+    for index, text in enumerate(descriptions):
+        if text is None:
+            continue
+        seen = first.setdefault((files[index], " ".join(text.split()).casefold()), index)
+        if seen != index:
+            found.add((index, seen))
+    return found
+
+
+_WORDS = st.sampled_from(["Atelier", "atelier", "ATELIER", "des", "familles", "Straße",
+                          "STRASSE", "à", "l'école", "x"])
+_SPACES = st.sampled_from([" ", "  ", "\n", "\u00a0", "\t ", "\u202f"])
+
+
+@st.composite
+def _texts(draw: st.DrawFn) -> str | None:
+    words = draw(st.lists(_WORDS, min_size=0, max_size=30))
+    if not words:
+        return draw(st.sampled_from([None, ""]))
+    gaps = draw(st.lists(_SPACES, min_size=len(words) + 1, max_size=len(words) + 1))
+    return "".join(g + w for g, w in zip(gaps, words, strict=False)) + gaps[-1]
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 2), _texts()), max_size=25))
+def test_repeated_descriptions_are_those_of_the_whole_texts(
+    rows: list[tuple[int, str | None]],
+) -> None:
+    rows = sorted(rows, key=lambda row: row[0])  # the frame is in file order
+    files, descriptions = [f for f, _ in rows], [d for _, d in rows]
+    found = set(_repeated_descriptions(descriptions, files))
+    assert found == _naive_repeats(descriptions, files)

@@ -49,6 +49,7 @@ from xlfunding.inbox import (
     with_progress,
 )
 from xlfunding.model import Programme
+from xlfunding.parallel import without_cycle_collector
 from xlfunding.problems import Problem, Severity
 from xlfunding.settings import Settings, load_settings
 
@@ -129,20 +130,24 @@ def consolidate(
     skipped, to_read = triage(found)
     waiting = {p.path: p for p in to_read if p.status is Status.VALID}
     results = [p for p in to_read if p.status is not Status.VALID]
-    for result in with_progress(read_returns(list(waiting), settings), len(waiting), progress):
-        result.name, result.sha256 = waiting[result.path].name, waiting[result.path].sha256
-        results.append(result)
-    order: dict[Path, int] = {}
-    for index, (path, _) in enumerate(found):
-        order.setdefault(path, index)
-    files = sorted([*skipped, *results], key=lambda f: order[f.path])
-    _supersede(files)
-    _deduplicate(files)
-    programme = Programme(
-        settings,
-        tuple(r.action for f in files for r in f.rows if r.accepted and r.action is not None),
-    )
-    ledger = _ledger(files, len(found), programme)
+    reading = read_returns(list(waiting), settings)
+    # A hundred thousand actions arrive, a million small objects: every pass of the cycle
+    # collector would walk them all (see parallel.py).
+    with without_cycle_collector():
+        for result in with_progress(reading, len(waiting), progress):
+            result.name, result.sha256 = waiting[result.path].name, waiting[result.path].sha256
+            results.append(result)
+        order: dict[Path, int] = {}
+        for index, (path, _) in enumerate(found):
+            order.setdefault(path, index)
+        files = sorted([*skipped, *results], key=lambda f: order[f.path])
+        _supersede(files)
+        _deduplicate(files)
+        programme = Programme(
+            settings,
+            tuple(r.action for f in files for r in f.rows if r.accepted and r.action is not None),
+        )
+        ledger = _ledger(files, len(found), programme)
     changes = compare(before, programme, origin) if isinstance(before, Programme) else None
     return Consolidation(settings, files, programme, ledger, strict, changes)
 
@@ -178,12 +183,15 @@ def run_consolidate(
                 out.check_outputs(path, inbox, force)
         if report is not None and report.resolve() == output.resolve():
             raise OutputError(report, "le rapport et l'annexe doivent être deux fichiers")
-        result = consolidate(inbox, chosen, strict=strict, previous=previous, progress=True)
-        annex = (
-            out.write_annex_of(result, output, show_sources, force) if result.writes_annex else None
-        )
-        if report is not None:
-            out.write_report(result, report, force=force, annex=annex)
+        with without_cycle_collector():  # the actions stay in memory until the report is out
+            result = consolidate(inbox, chosen, strict=strict, previous=previous, progress=True)
+            annex = (
+                out.write_annex_of(result, output, show_sources, force)
+                if result.writes_annex
+                else None
+            )
+            if report is not None:
+                out.write_report(result, report, force=force, annex=annex)
     except XlfundingError as exc:
         print(f"✗ {exc.message}", file=sys.stderr)
         return 2

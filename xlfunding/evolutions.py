@@ -9,6 +9,7 @@ written as the « Évolutions » sheet (``write_evolutions_sheet``) and in the J
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -28,7 +29,12 @@ PERCENT_STEP = Decimal("0.01")
 
 def action_key(action: Action) -> tuple[str, str]:
     """Sponsor and title, case and spacing aside: what makes two actions the same action."""
-    return (" ".join(action.sponsor.split()).casefold(), " ".join(action.title.split()).casefold())
+    return (_folded(action.sponsor), " ".join(action.title.split()).casefold())
+
+
+@functools.lru_cache(maxsize=1024)
+def _folded(text: str) -> str:  # sponsors: a few names, a hundred thousand times
+    return " ".join(text.split()).casefold()
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from xlfunding.errors import UnreadableFile
-from xlfunding.layout import column_letter
+from xlfunding.layout import column_index, column_letter
 from xlfunding.money import excel_decimal
 from xlfunding.xlsx import (
     _BROKEN,
@@ -52,8 +52,10 @@ _ERROR = re.compile(rb'<c\b[^>]*?\bt="e"[^>]*?(?:/>|>.*?</c>)', re.S)
 _NO_VALUE = re.compile(
     rb"<c\b([^>]*)>(?:<f\b[^>]*/>|<f\b[^>]*>([^<]*)</f>)(?:<v\s*/>|<v></v>)?</c>"
 )
-# A cell reference that is not in columns A to BL ("MAX_FAST_COLUMNS") with a row number.
-_UNUSUAL_REF = re.compile(rb'<c\b[^>]*?\br="(?!(?:[A-Z]|A[A-Z]|B[A-L])[0-9]{1,7}")')
+# An attribute ending in ``r`` whose value is neither a row number nor a cell reference in
+# columns A to BL ("MAX_FAST_COLUMNS"): the literal start keeps the search in C.
+_UNUSUAL_REF = re.compile(rb'r="(?![0-9]{1,7}"|(?:[A-Z]|A[A-Z]|B[A-L])[0-9]{1,7}")')
+_NAME_END = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.")
 _REF = re.compile(rb'\br="([A-Z]{1,3}\d{1,7})"')
 _F_TEXT = re.compile(rb"<f\b[^>]*>([^<]*)</f>")
 _V_TEXT = re.compile(rb"<v>([^<]*)</v>")
@@ -87,42 +89,60 @@ class FastXlsxFile(XlsxFile):
         super().close()
 
     def rows(self, sheet: SheetInfo) -> Iterator[tuple[int, dict[str, Cell]]]:
+        grid = self._grid(sheet)
+        if grid is None:
+            yield from super().rows(sheet)
+            return
+        for number, values in grid:
+            cells = {
+                column_letter(index): value if isinstance(value, Cell) else _cell(value)
+                for index, value in enumerate(values)
+                if value != "" and value is not None
+            }
+            yield number, cells
+
+    def value_rows(self, sheet: SheetInfo) -> Iterator[tuple[int, list[object]]]:
+        grid = self._grid(sheet)
+        if grid is None:
+            yield from super().value_rows(sheet)
+            return
+        yield from grid  # "" for an empty cell, as the reader expects too
+
+    def _grid(self, sheet: SheetInfo) -> list[tuple[int, list[object]]] | None:
+        """The rows with data as calamine reads them (a text, a float, a bool, a date; ""
+        when empty), with the scan's special cells put in place; None when the safe reader
+        must read the sheet: reaching too far, or not understood."""
         scan = self._scan(sheet)
         within_bounds = (
             self.parsed_bytes + scan.size <= MAX_PARSED_BYTES
             and self.elements + scan.elements <= MAX_ELEMENTS
         )
         if python_calamine is None or not scan.fast or not within_bounds:
-            yield from super().rows(sheet)
-            return
+            return None
         try:
             if self._calamine is None:
                 self._calamine = python_calamine.CalamineWorkbook.from_path(str(self.path))
             grid = self._calamine.get_sheet_by_name(sheet.name).to_python(skip_empty_area=False)
         except Exception:  # calamine disagrees with the file: the safe reader says why
-            yield from super().rows(sheet)
-            return
+            return None
         self.hidden_rows[sheet.part] = scan.hidden
-        letters = [column_letter(i) for i in range(max((len(r) for r in grid), default=0))]
-        special: dict[int, dict[str, Cell]] = {}
         for ref, cell in scan.special.items():
-            column, row = split_ref(ref)
-            special.setdefault(row, {})[column] = cell
-        rows = cells_seen = 0
+            letters, row = split_ref(ref)
+            column = column_index(letters)
+            while len(grid) < row:
+                grid.append([])
+            values = grid[row - 1]
+            values.extend([""] * (column + 1 - len(values)))
+            values[column] = cell
+        found: list[tuple[int, list[object]]] = []
+        cells = 0
         for index, values in enumerate(grid):
-            number = index + 1
-            cells = {
-                letters[col]: _cell(value)
-                for col, value in enumerate(values)
-                if value != "" and value is not None
-            }
-            cells.update(special.pop(number, {}))
-            if cells:
-                rows, cells_seen = rows + 1, cells_seen + len(cells)
-                self.check_data_size(sheet, rows, cells_seen)
-                yield number, cells
-        for number in sorted(special):  # special cells past calamine's last row
-            yield number, special[number]
+            filled = len(values) - values.count("")
+            if filled:
+                cells += filled
+                found.append((index + 1, values))
+        self.check_data_size(sheet, len(found), cells)
+        return found
 
     def _scan(self, sheet: SheetInfo) -> _Scan:
         """One bounded pass over the sheet's XML, decompressed by chunks, never whole. What
@@ -130,17 +150,20 @@ class FastXlsxFile(XlsxFile):
         is left for the next pass, which sees it again followed by the next chunk."""
         scan = _Scan()
         pending = b""
+        # An element takes three bytes at least: a small sheet needs no counting.
+        count = self.zip.getinfo(sheet.part).file_size // 3 + self.elements > MAX_ELEMENTS
         with self._open(sheet.part) as handle:
             while True:
                 try:
-                    chunk = handle.read(CHUNK)
+                    chunk = handle.read(CHUNK)  # CHUNK bytes, fewer only at the end
                 except _BROKEN as exc:
                     label = f"la feuille « {sheet.name} »"
                     raise UnreadableFile(self.path, _broken(label, exc)) from exc
                 data = pending + chunk
-                final = not chunk
+                final = len(chunk) < CHUNK
                 scan.size += len(chunk)
-                scan.elements += chunk.count(b"<") - chunk.count(b"</") - chunk.count(b"<?")
+                if count:
+                    scan.elements += chunk.count(b"<") - chunk.count(b"</") - chunk.count(b"<?")
                 if final:
                     limit = len(data)
                 else:  # cut where a row starts, so that no row tag straddles the cut
@@ -155,7 +178,7 @@ class FastXlsxFile(XlsxFile):
 def _scan_window(data: bytes, limit: int, scan: _Scan) -> None:
     """Record what starts before ``limit`` in ``data``. Byte tests in C skip the patterns
     that cannot match, so a clean sheet costs one pass for its rows and one for its refs."""
-    if _UNUSUAL_REF.search(data):
+    if _doubtful_refs(data):
         scan.doubtful = True  # past column BL, or a malformed reference
     for match in _ROW.finditer(data, 0, limit):
         row = int(match[1])
@@ -180,6 +203,19 @@ def _scan_window(data: bytes, limit: int, scan: _Scan) -> None:
                 scan.without_ref = True
             else:
                 scan.special[ref[1].decode()] = make(match[0])
+
+
+def _doubtful_refs(data: bytes) -> bool:
+    """An ``r`` attribute (a row's or a cell's) past column BL or malformed: calamine would
+    allocate for it, or misplace the cell, so the safe reader decides. The other attributes
+    whose name ends in "r" (``operator="…"``) and the namespace ``xmlns:r`` are let through."""
+    for match in _UNUSUAL_REF.finditer(data):
+        at = match.start()
+        before = data[at - 1] if at else 0
+        if before in _NAME_END or (before == 0x3A and data[max(0, at - 6) : at] == b"xmlns:"):
+            continue
+        return True
+    return False
 
 
 def _error_cell(xml: bytes) -> Cell:

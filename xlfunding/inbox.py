@@ -31,7 +31,8 @@ if TYPE_CHECKING:
     from xlfunding.reader import TemplateRead
 
 OLDEST = dt.datetime.min.replace(tzinfo=dt.UTC)
-BATCH = 16  # files checked in one schema pass
+BATCH = 16  # files checked in one schema pass, at least
+MAX_BATCH = 64  # at most: a worker holds a chunk, with all its rows, until it is sent
 PARALLEL_FROM = 2 * BATCH  # fewer files are read in this process: a pool costs more than it saves
 
 
@@ -248,9 +249,9 @@ def _sha256(path: Path) -> str:
 def read_returns(
     paths: Iterable[Path], settings: Settings, *, processes: int | None = None
 ) -> Iterator[FileResult]:
-    """Read each file on its own, check them ``BATCH`` at a time in one schema pass (each alone
-    if that pass fails). Never raises for a file. With many files and several cores, the
-    batches run in worker processes (``xlfunding.parallel``), results in completion order."""
+    """Read each file on its own, check them by batches in one schema pass (each alone if that
+    pass fails). Never raises for a file. With many files and several cores, the batches run
+    in worker processes (``xlfunding.parallel``), results in completion order."""
     paths = [Path(p) for p in paths]
     processes = parallel.workers() if processes is None else processes
     if processes > 1 and len(paths) >= PARALLEL_FROM:
@@ -258,31 +259,33 @@ def read_returns(
             paths,
             functools.partial(_read_batch, settings=settings),
             _died,
-            chunk=BATCH,
+            chunk=batch_size(len(paths), processes),
             processes=processes,
         )
         return
-    batch: list[Path] = []
-    for path in paths:
-        batch.append(Path(path))
-        if len(batch) == BATCH:
-            yield from _read_batch(batch, settings)
-            batch = []
-    if batch:
-        yield from _read_batch(batch, settings)
+    size = batch_size(len(paths), 1)
+    for start in range(0, len(paths), size):
+        yield from _read_batch(paths[start : start + size], settings)
+
+
+def batch_size(files: int, processes: int) -> int:
+    """Files per schema pass: few passes (each has a fixed cost), yet four batches a worker at
+    least, so that the workers finish together and the progress bar moves."""
+    return max(BATCH, min(MAX_BATCH, -(-files // (4 * processes))))
 
 
 def _read_batch(paths: list[Path], settings: Settings) -> list[FileResult]:
     from xlfunding.reader import TemplateRead, read_template
     from xlfunding.validate import check_read, check_reads
 
-    outcomes = [_guarded(path, read_template, path, settings) for path in paths]
-    reads = [o for o in outcomes if isinstance(o, TemplateRead)]
-    try:
-        reports = iter(check_reads(reads, settings))
-    except Exception:  # one file broke the common pass: check each alone
-        reports = iter([_guarded(r.path, check_read, r, settings) for r in reads])
-    return [o if isinstance(o, FileResult) else _result(o, next(reports)) for o in outcomes]
+    with parallel.without_cycle_collector():
+        outcomes = [_guarded(path, read_template, path, settings) for path in paths]
+        reads = [o for o in outcomes if isinstance(o, TemplateRead)]
+        try:
+            reports = iter(check_reads(reads, settings))
+        except Exception:  # one file broke the common pass: check each alone
+            reports = iter([_guarded(r.path, check_read, r, settings) for r in reads])
+        return [o if isinstance(o, FileResult) else _result(o, next(reports)) for o in outcomes]
 
 
 def _died(path: Path, why: str) -> FileResult:
@@ -338,19 +341,20 @@ def _result(read: TemplateRead, report: Report | FileResult) -> FileResult:
         mtime=_mtime(path),
     )
     errors = report.errors
-    for raw in read.rows:
-        total = raw.values.get("total")
+    values = read.values
+    for position, number in enumerate(read.rows):
+        total = values["total"][position]
         row = RowResult(
             path,
             read.sheet,
-            raw.row,
-            str(raw.values.get("sponsor") or read.sponsor or ""),
-            str(raw.values.get("title") or ""),
-            total if isinstance(total, Decimal) else None,
-            actions.get(raw.row),
+            number,
+            str(values["sponsor"][position] or read.sponsor or ""),
+            str(values["title"][position] or ""),
+            total,
+            actions.get(number),
         )
-        if raw.row in bad:
-            mine = [f"{p.title} ({p.cell})" for p in errors if p.row == raw.row]
+        if number in bad:
+            mine = [f"{p.title} ({p.cell})" for p in errors if p.row == number]
             row.reason = "erreur dans la ligne : " + "; ".join(mine)
         elif errors:
             row.reason = (

@@ -6,7 +6,7 @@ Money is ``Decimal`` everywhere; nothing here goes through ``float`` arithmetic.
 from __future__ import annotations
 
 import re
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, ROUND_UP, Decimal, InvalidOperation
 
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
@@ -122,6 +122,36 @@ def format_euros(amount: Decimal, *, cents: bool | None = None) -> str:
 
 def is_whole_cents(amount: Decimal) -> bool:
     return amount == amount.quantize(CENT)
+
+
+FAST_LIMIT = 1e11  # below MAX_DIGITS: a fast amount never needs the size check
+
+
+def cents_of_float(number: float) -> tuple[Decimal, int] | None:
+    """The amount Excel shows for a saved double and its number of cents, when those are whole
+    (the common case) and computing them takes no string: ``excel_decimal(number)`` exactly,
+    same exponent included. None when the slow path must decide (``parse_amount``)."""
+    if not -FAST_LIMIT < number < FAST_LIMIT:
+        return None
+    if number.is_integer():
+        whole = int(number)
+        return Decimal(whole), whole * 100
+    # A decimal of at most 15 significant digits reads back as itself from the double nearest
+    # to it: when that double is ``number``, ``excel_decimal`` gives these cents.
+    cents = round(number * 100)
+    if cents / 100 != number:
+        return None
+    if cents % 10 == 0:  # 4550.5 has one decimal, as "%.15g" writes it
+        return Decimal(cents // 10).scaleb(-1), cents
+    return Decimal(cents).scaleb(-2), cents
+
+
+def to_cents(amount: Decimal) -> tuple[int, bool]:
+    """The amount as a number of cents rounded away from zero (so its sign, and whether it is
+    zero, are kept), and whether that number is exact."""
+    scaled = amount.scaleb(2)
+    count = scaled.to_integral_value(rounding=ROUND_UP)
+    return int(count), count == scaled
 
 
 def percent(amount: Decimal, total: Decimal) -> Decimal:

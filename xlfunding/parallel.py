@@ -11,6 +11,8 @@ exhaust the machine fails with MemoryError inside its worker instead.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
+import gc
 import os
 import resource
 from collections.abc import Callable, Iterator, Sequence
@@ -30,6 +32,20 @@ def workers() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not Linux
         return max(1, os.cpu_count() or 1)
+
+
+@contextlib.contextmanager
+def without_cycle_collector() -> Iterator[None]:
+    """Pause Python's cycle collector while a batch builds its many small objects (each full
+    collection walks all of them, again and again); reference counting still frees what is
+    not kept, and the collector resumes afterwards for the rare cycles."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _limit_memory() -> None:

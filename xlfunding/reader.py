@@ -8,16 +8,20 @@ schema's business (``validate.py``).
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 import os
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from xlfunding import layout as L
 from xlfunding.errors import NotAnXlsx, NotATemplate, WrongProgramme
-from xlfunding.money import AmountError, parse_amount
+from xlfunding.money import AmountError, cents_of_float, excel_decimal, parse_amount, to_cents
 from xlfunding.problems import Problem
 from xlfunding.settings import Settings
 from xlfunding.sniff import sniff_file
@@ -29,23 +33,21 @@ HEADER_SCAN_ROWS = 30
 
 
 @dataclass
-class RawRow:
-    """One action row as read: text fields as ``str``, amounts as ``Decimal`` (None if blank)."""
-
-    row: int
-    values: dict[str, object] = field(default_factory=dict)
-    unusable: set[str] = field(default_factory=set)  # fields already reported by the reader
-
-
-@dataclass
 class TemplateRead:
-    """What the reader found in one file."""
+    """What the reader found in one file, by column: ``rows[i]`` is the Excel row of the i-th
+    action read, ``values[key][i]`` its value (text as ``str``, amounts as ``Decimal``, blank as
+    None) and, for amounts, ``cents[key][i]`` the amount in cents rounded away from zero (so
+    sign and zero are kept), exact when ``i`` is not in ``fractional[key]``."""
 
     path: Path
     sheet: str
     columns: dict[str, str]  # field key -> column letter
     metadata: dict[str, str]
-    rows: list[RawRow]
+    rows: list[int]
+    values: dict[str, list[Any]]
+    cents: dict[str, list[int | None]]
+    fractional: dict[str, list[int]]  # amount key -> positions not in whole cents
+    unusable: dict[int, set[str]]  # position -> fields already reported by the reader
     problems: list[Problem]
 
     @property
@@ -55,6 +57,10 @@ class TemplateRead:
     def cell(self, key: str, row: int) -> str | None:
         letter = self.columns.get(key)
         return f"{letter}{row}" if letter else None
+
+    def row_values(self, position: int) -> dict[str, Any]:
+        """The values of the ``position``-th action read, by field key."""
+        return {key: column[position] for key, column in self.values.items()}
 
 
 def read_template(path: Path | str, settings: Settings) -> TemplateRead:
@@ -176,6 +182,10 @@ def clean_text(text: str) -> str:
 
 
 class _Reading:
+    """One actions table read column by column: the common cell (a text, a number saved by
+    Excel) takes a few operations; anything else takes the careful path, which turns what it
+    cannot accept into a Problem at its cell."""
+
     def __init__(
         self,
         path: Path,
@@ -189,6 +199,7 @@ class _Reading:
         self.header_row, self.metadata, self.settings = header_row, metadata, settings
         self.problems: list[Problem] = []
         self.columns: dict[str, str] = {}
+        self.unusable: dict[int, set[str]] = {}
         capacity_text = metadata.get("capacity") or str(L.DEFAULT_CAPACITY)
         if not re.fullmatch(r"[0-9]{1,7}", capacity_text):
             raise NotATemplate(
@@ -212,35 +223,69 @@ class _Reading:
         )
 
     def run(self) -> TemplateRead:
-        rows: list[RawRow] = []
-        for number, cells in self.book.rows(self.sheet):
-            if number < self.header_row:
-                continue
+        table: list[tuple[int, list[object]]] = []
+        for number, cells in self.book.value_rows(self.sheet):
             if number == self.header_row:
                 self._map_columns(cells)
+            elif number > self.header_row:
+                table.append((number, cells))
+        if not self.columns:
+            self._map_columns([])
+        rows = self._filled(table)
+        numbers = [number for number, _ in rows]
+        for number in numbers:
+            if number > self.last_table_row:
+                self.problem(
+                    "row-below-table",
+                    f"La ligne {number} est sous le tableau du modèle ; "
+                    "elle a été lue, mais saisissez les actions dans le tableau.",
+                    f"A{number}",
+                )
+        values: dict[str, list[Any]] = {}
+        cents: dict[str, list[int | None]] = {}
+        fractional: dict[str, list[int]] = {}
+        by_column = _transposed([cells for _, cells in rows])
+        for key in L.Columns.for_settings(self.settings).keys:
+            if key == "gap":
                 continue
-            raw = self._row(number, cells)
-            if raw is not None:
-                rows.append(raw)
+            letter = self.columns.get(key)
+            index = L.column_index(letter) if letter else len(by_column)
+            column = by_column[index] if index < len(by_column) else (None,) * len(rows)
+            if key in TEXT_FIELDS:
+                values[key] = self._texts(key, column, letter, numbers)
+            else:
+                values[key], cents[key], fractional[key] = self._amounts(
+                    key, column, letter, numbers
+                )
         hidden = self.book.hidden_rows.get(self.sheet.part, set())
-        for raw in rows:
-            if raw.row in hidden:
+        for number in numbers:
+            if number in hidden:
                 self.problem(
                     "hidden-row",
-                    f"La ligne {raw.row} est masquée dans Excel : elle a été lue et compte dans "
+                    f"La ligne {number} est masquée dans Excel : elle a été lue et compte dans "
                     "l'annexe. Affichez-la pour la vérifier, ou supprimez-la si l'action est "
                     "abandonnée.",
-                    f"A{raw.row}",
+                    f"A{number}",
                 )
-        if not self.columns:
-            self._map_columns({})
         return TemplateRead(
-            self.path, self.sheet.name, self.columns, self.metadata, rows, self.problems
+            self.path,
+            self.sheet.name,
+            self.columns,
+            self.metadata,
+            numbers,
+            values,
+            cents,
+            fractional,
+            self.unusable,
+            self.problems,
         )
 
-    def _map_columns(self, cells: dict[str, Cell]) -> None:
+    def _map_columns(self, cells: list[object]) -> None:
         expected = L.Columns.for_settings(self.settings)
-        by_label = {_fold(str(c.value)): letter for letter, c in cells.items() if c.kind == "s"}
+        by_label: dict[str, str] = {}
+        for index, value in enumerate(cells):
+            if isinstance(value, str):
+                by_label.setdefault(_fold(value), L.column_letter(index))
         for key, header in zip(expected.keys, expected.headers, strict=True):
             letter = by_label.get(_fold(header))
             if letter is None and key.startswith("funder:"):
@@ -257,82 +302,103 @@ class _Reading:
                     header,
                 )
 
-    def _row(self, number: int, cells: dict[str, Cell]) -> RawRow | None:
-        locked_sponsor = self.metadata.get("sponsor") or None
-        filled = False
-        for key, letter in self.columns.items():
-            cell = cells.get(letter)
-            if (
-                key == "gap"
-                or cell is None
-                or (cell.kind == "s" and not clean_text(str(cell.value)))
-            ):
-                continue
-            if key == "sponsor" and locked_sponsor and cell.value == locked_sponsor:
-                continue
-            filled = True
-            break
-        if not filled:
-            return None
-        raw = RawRow(number)
-        if number > self.last_table_row:
-            self.problem(
-                "row-below-table",
-                f"La ligne {number} est sous le tableau du modèle ; "
-                "elle a été lue, mais saisissez les actions dans le tableau.",
-                f"A{number}",
-            )
-        for key, letter in self.columns.items():
-            if key == "gap":
-                continue
-            cell = cells.get(letter)
-            ref = f"{letter}{number}"
-            value = self._usable(cell, ref, key, raw)
-            if key in TEXT_FIELDS:
-                raw.values[key] = self._text(key, value, ref, raw)
+    def _filled(self, table: list[tuple[int, list[object]]]) -> list[tuple[int, list[object]]]:
+        """The rows with something typed in one of the table's columns (a sponsor equal to
+        the one the template is locked to does not count: the template pre-fills it)."""
+        locked = self.metadata.get("sponsor") or None
+        letter = self.columns.get("sponsor")
+        sponsor = L.column_index(letter) if letter and locked else -1
+        indices = [L.column_index(v) for k, v in self.columns.items() if k != "gap"]
+        filled = []
+        for number, cells in table:
+            width = len(cells)
+            for index in indices:
+                if index >= width:
+                    continue
+                value = cells[index]
+                if value is None or value == "":
+                    continue
+                if isinstance(value, str) and (
+                    not clean_text(value) or (index == sponsor and value == locked)
+                ):
+                    continue
+                filled.append((number, cells))
+                break
+        return filled
+
+    def _usable(self, value: object, ref: str, key: str, position: int) -> object:
+        """The value of a cell that is not a plain text or number: an Excel error or a formula
+        without a saved value is reported (and ``_UNUSABLE`` returned); a date becomes text."""
+        if isinstance(value, Cell):
+            if value.kind is None:
+                self._unusable(
+                    key,
+                    position,
+                    "formula-without-value",
+                    f"La formule ={value.formula} n'a pas de valeur "
+                    "enregistrée : ouvrez le fichier dans Excel, recalculez (F9) et "
+                    "enregistrez, ou tapez la valeur.",
+                    ref,
+                    f"={value.formula}",
+                )
+                return _UNUSABLE
+            if value.kind == "e":
+                self._unusable(
+                    key,
+                    position,
+                    "excel-error",
+                    f"La cellule affiche l'erreur Excel {value.value} : "
+                    "corrigez la formule ou tapez la valeur.",
+                    ref,
+                    value.value,
+                )
+                return _UNUSABLE
+            return value.value
+        if isinstance(value, float) and not math.isfinite(value):
+            return self._usable(Cell("e", "#NOMBRE!"), ref, key, position)
+        if isinstance(value, dt.datetime | dt.date | dt.time):
+            return value.isoformat()  # a number shown as a date: never an amount
+        if isinstance(value, dt.timedelta):
+            return str(value)
+        return value
+
+    def _unusable(
+        self, key: str, position: int, code: str, message: str, ref: str, value: object
+    ) -> None:
+        self.unusable.setdefault(position, set()).add(key)
+        self.problem(code, message, ref, value)
+
+    def _texts(
+        self, key: str, column: Sequence[object], letter: str | None, numbers: list[int]
+    ) -> list[str | None]:
+        exact = self.exact.get(key, frozenset())
+        out: list[str | None] = []
+        for position, value in enumerate(column):
+            if value is None or value == "":
+                out.append(None)
+            elif type(value) is str and (value in exact or key == "description"):
+                out.append(value if value in exact else value.strip() or None)
+            elif type(value) is str and key == "title":
+                out.append(clean_text(value) or None)
             else:
-                raw.values[key] = self._amount(value, ref, raw, key)
-        return raw
+                out.append(self._text(key, value, f"{letter}{numbers[position]}", position))
+        return out
 
-    def _usable(self, cell: Cell | None, ref: str, key: str, raw: RawRow) -> object:
-        if cell is None:
-            return None
-        if cell.kind is None:
-            raw.unusable.add(key)
-            self.problem(
-                "formula-without-value",
-                f"La formule ={cell.formula} n'a pas de valeur "
-                "enregistrée : ouvrez le fichier dans Excel, recalculez (F9) et "
-                "enregistrez, ou tapez la valeur.",
-                ref,
-                f"={cell.formula}",
-            )
-            return None
-        if cell.kind == "e":
-            raw.unusable.add(key)
-            self.problem(
-                "excel-error",
-                f"La cellule affiche l'erreur Excel {cell.value} : "
-                "corrigez la formule ou tapez la valeur.",
-                ref,
-                cell.value,
-            )
-            return None
-        return cell.value
-
-    def _text(self, key: str, value: object, ref: str, raw: RawRow) -> str | None:
-        if value is None:
+    def _text(self, key: str, value: object, ref: str, position: int) -> str | None:
+        value = self._usable(value, ref, key, position)
+        if value is _UNUSABLE or value is None:
             return None
         if isinstance(value, bool):
-            raw.unusable.add(key)
-            self.problem("not-text", "Un texte est attendu, pas VRAI/FAUX.", ref, value)
+            self._unusable(
+                key, position, "not-text", "Un texte est attendu, pas VRAI/FAUX.", ref, value
+            )
             return None
-        if isinstance(value, Decimal):
-            value = format(value, "f")
+        if isinstance(value, float):
+            value = excel_decimal(value)
+        if isinstance(value, Decimal | int):
+            value = format(Decimal(value), "f")
         text = str(value)
         if key in CHOICE_FIELDS:
-            if text in self.exact[key]:  # the drop-down's own value: nothing to clean
-                return text
             cleaned = clean_text(text)
             canonical = self.choices[key].get(_fold(cleaned))
             if canonical is not None and canonical != text:
@@ -350,12 +416,44 @@ class _Reading:
             return clean_text(text) or None
         return text.strip() or None
 
-    def _amount(self, value: object, ref: str, raw: RawRow, key: str) -> Decimal | None:
+    def _amounts(
+        self, key: str, column: Sequence[object], letter: str | None, numbers: list[int]
+    ) -> tuple[list[Decimal | None], list[int | None], list[int]]:
+        """Amounts, their cents, and the positions whose amount is not in whole cents. A number
+        saved by Excel takes the fast path when its 15 significant digits are whole cents."""
+        amounts: list[Decimal | None] = []
+        cents: list[int | None] = []
+        fractional: list[int] = []
+        for position, value in enumerate(column):
+            if value is None or value == "":
+                amounts.append(None)
+                cents.append(None)
+                continue
+            if type(value) is float and (fast := cents_of_float(value)) is not None:
+                amounts.append(fast[0])
+                cents.append(fast[1])
+                continue
+            amount = self._amount(value, f"{letter}{numbers[position]}", key, position)
+            amounts.append(amount)
+            if amount is None:
+                cents.append(None)
+                continue
+            count, whole_cents = to_cents(amount)
+            cents.append(count)
+            if not whole_cents:
+                fractional.append(position)
+        return amounts, cents, fractional
+
+    def _amount(self, value: object, ref: str, key: str, position: int) -> Decimal | None:
+        value = self._usable(value, ref, key, position)
+        if value is _UNUSABLE:
+            return None
         try:
             return parse_amount(value)
         except AmountError as exc:
-            raw.unusable.add(key)
-            self.problem(
+            self._unusable(
+                key,
+                position,
                 "invalid-amount",
                 f"« {value} » n'est pas un montant lisible : {exc}. "
                 "Tapez un nombre, par exemple 4500 ou 4500,50.",
@@ -363,3 +461,14 @@ class _Reading:
                 value,
             )
             return None
+
+
+def _transposed(rows: list[list[object]]) -> list[tuple[object, ...]]:
+    """Rows -> columns, the short rows padded with None."""
+    width = max(map(len, rows), default=0)
+    if any(len(cells) < width for cells in rows):
+        rows = [cells + [None] * (width - len(cells)) for cells in rows]
+    return list(zip(*rows, strict=True))
+
+
+_UNUSABLE = object()

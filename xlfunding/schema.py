@@ -1,7 +1,10 @@
 """The pandera schema of an actions table: every rule declared once, for some settings.
 
-The frame has one row per action of one or many files, with the columns "axis", "title",
-"description", "sponsor", "total" and "funder:<code>" (amounts as ``Decimal`` or None), plus
+The frame has one row per action of one or many files, with the text columns "axis", "title",
+"description", "sponsor", and the amounts "total" and "funder:<code>" as integer cents
+(nullable ``Int64``: exact, and checked by numpy rather than one Python call per cell). An
+amount that is not a whole number of cents is rounded away from zero there (its sign, and
+whether it is zero, are kept) and its "_whole:<key>" column is False. The other columns:
 "_file" and "_row" (which file, which Excel row), "_locked" (the sponsor a template is locked
 to, or None) and "_amounts_ok" (False when the reader could not use one of the row's amounts,
 so the sum rule does not report a gap it cannot know). Validating many files in one frame is
@@ -13,11 +16,11 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
 from xlfunding import layout as L
-from xlfunding.money import ZERO
 from xlfunding.settings import Settings
 
 TITLE_MAX = 255
@@ -27,23 +30,13 @@ def funder_columns(settings: Settings) -> list[str]:
     return [L.funder_key(f.code) for f in settings.funders]
 
 
-# The amount checks compare whole object columns of Decimal at once (numpy's object loops),
-# not a Python function per cell: exact all the same.
-def _non_negative(series: pd.Series) -> pd.Series:
-    return series >= ZERO
+def amount_columns(settings: Settings) -> list[str]:
+    return ["total", *funder_columns(settings)]
 
 
-def _cents(series: pd.Series) -> pd.Series:
-    return (series < ZERO) | ((series * 100) % 1 == ZERO)
-
-
-def _not_zero(series: pd.Series) -> pd.Series:
-    return series != ZERO
-
-
-def _amounts(frame: pd.DataFrame) -> pd.DataFrame:
-    """Amount columns with blanks as exact zeros (still Decimal objects, summed exactly)."""
-    return frame.where(frame.notna(), ZERO)
+def whole_key(key: str) -> str:
+    """The column saying whether the amount ``key`` is a whole number of cents."""
+    return f"_whole:{key}"
 
 
 def _one_of(values: Iterable[str], name: str) -> pa.Check:
@@ -52,32 +45,44 @@ def _one_of(values: Iterable[str], name: str) -> pa.Check:
 
 
 def _max_length(limit: int) -> pa.Check:
-    return pa.Check(lambda series: series.astype(str).str.len() <= limit, name="text-too-long")
+    return pa.Check(lambda series: series.str.len() <= limit, name="text-too-long")
 
 
-def _amount_checks() -> list[pa.Check]:
-    return [
-        pa.Check(_non_negative, name="negative-amount"),
-        pa.Check(_cents, name="too-many-decimals"),
-    ]
+def _amount_column(nullable: bool, *checks: pa.Check) -> pa.Column:
+    return pa.Column(
+        "Int64",
+        nullable=nullable,
+        checks=[pa.Check(lambda series: series >= 0, name="negative-amount"), *checks],
+    )
+
+
+def _cents(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """The amounts of ``columns`` in cents, blanks as 0, as one int64 matrix."""
+    return frame[columns].to_numpy(dtype="int64", na_value=0)
+
+
+def _true(series: pd.Series) -> pd.Series:
+    return series
 
 
 @functools.cache
 def build_schema(settings: Settings) -> pa.DataFrameSchema:
     """The schema of the actions of one or many files (column "_file" tells them apart)."""
     funders = funder_columns(settings)
+    amounts = amount_columns(settings)
 
     def some_funder(frame: pd.DataFrame) -> pd.Series:
-        return (_amounts(frame[funders]) > ZERO).any(axis=1)
+        return pd.Series((_cents(frame, funders) > 0).any(axis=1), index=frame.index)
 
     def adds_up(frame: pd.DataFrame) -> pd.Series:
         """Only rows whose amounts are all usable and in whole cents can have a gap: the
-        others already have a problem at the amount's own cell."""
-        amounts = _amounts(frame[["total", *funders]])
-        whole_cents = ((amounts * 100) % 1 == ZERO).all(axis=1)
-        known = frame["_amounts_ok"] & frame["total"].notna() & whole_cents
-        gap = amounts["total"] - amounts[funders].sum(axis=1)
-        return ~known | (gap == ZERO) | ~some_funder(frame)
+        others already have a problem at the amount's own cell. Sums of int64 cents: exact."""
+        cents = _cents(frame, amounts)
+        whole = frame[[whole_key(k) for k in amounts]].to_numpy().all(axis=1)
+        known = frame["_amounts_ok"].to_numpy() & frame["total"].notna().to_numpy() & whole
+        gap = cents[:, 0] - cents[:, 1:].sum(axis=1)
+        funded = (cents[:, 1:] > 0).any(axis=1)
+        return pd.Series(~known | (gap == 0) | ~funded, index=frame.index)
 
     def locked_sponsor(frame: pd.DataFrame) -> pd.Series:
         """In a template locked to a sponsor, every action is that sponsor's."""
@@ -104,12 +109,12 @@ def build_schema(settings: Settings) -> pa.DataFrameSchema:
             nullable=False,
             checks=[_one_of(settings.sponsors, "unknown-sponsor")],
         ),
-        "total": pa.Column(
-            object,
-            nullable=False,
-            checks=[*_amount_checks(), pa.Check(_not_zero, name="total-not-positive")],
-        ),
-        **{code: pa.Column(object, nullable=True, checks=_amount_checks()) for code in funders},
+        "total": _amount_column(False, pa.Check(lambda s: s != 0, name="total-not-positive")),
+        **{key: _amount_column(True) for key in funders},
+        **{
+            whole_key(key): pa.Column(bool, checks=[pa.Check(_true, name="too-many-decimals")])
+            for key in amounts
+        },
         "_amounts_ok": pa.Column(bool),
         "_file": pa.Column(int),
         "_row": pa.Column(int),

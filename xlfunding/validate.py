@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 import pandera.errors as pa_errors
 
@@ -14,11 +16,13 @@ from xlfunding.errors import UnreadableFile
 from xlfunding.model import Action, Location
 from xlfunding.money import ZERO, format_euros
 from xlfunding.problems import Problem, Report, Severity
-from xlfunding.reader import TemplateRead, read_template
-from xlfunding.schema import build_schema, funder_columns
+from xlfunding.reader import TEXT_FIELDS, TemplateRead, read_template
+from xlfunding.schema import amount_columns, build_schema, funder_columns, whole_key
 from xlfunding.settings import Settings, load_settings
 
 HEADERS = dict(L.FIXED_HEADERS)
+WHOLE_PREFIX = whole_key("")
+_TEXTS = frozenset(TEXT_FIELDS)
 
 
 def validate_file(path: Path | str, settings: Settings | None = None) -> Report:
@@ -49,21 +53,43 @@ def validate_files(paths: Iterable[Path | str], settings: Settings | None = None
 
 
 def frame_of(reads: Sequence[TemplateRead], settings: Settings) -> pd.DataFrame:
-    """One row per action row of every file, in file then row order."""
-    keys = [*L.FIXED_HEADERS, *funder_columns(settings)]
-    rows = [(index, read, row) for index, read in enumerate(reads) for row in read.rows]
-    frame = pd.DataFrame.from_records(
-        [[row.values.get(key) for key in keys] for _, _, row in rows], columns=keys
-    ).astype(object)
-    frame = frame.where(frame.notna(), None)
-    text_fields = {"axis", "title", "description", "sponsor"}
-    frame["_amounts_ok"] = pd.Series(
-        [not (row.unusable - text_fields) for _, _, row in rows], dtype=bool
+    """One row per action row of every file, in file then row order (see ``schema``)."""
+    sizes = [len(read.rows) for read in reads]
+    count = sum(sizes)
+    starts = np.cumsum([0, *sizes[:-1]]) if reads else np.zeros(0, dtype=int)
+    data: dict[str, Any] = {
+        key: pd.Series(_joined(reads, key), dtype=object)
+        for key in L.FIXED_HEADERS
+        if key != "total"
+    }
+    amounts_ok = np.ones(count, dtype=bool)
+    for index, read in enumerate(reads):
+        for position, keys in read.unusable.items():
+            if not keys <= _TEXTS:
+                amounts_ok[starts[index] + position] = False
+    for key in amount_columns(settings):
+        cents = pd.array([c for read in reads for c in read.cents[key]], dtype="Int64")
+        whole = np.ones(count, dtype=bool)
+        for index, read in enumerate(reads):
+            for position in read.fractional[key]:
+                at = starts[index] + position
+                if cents[at] > 0:
+                    whole[at] = False  # too many decimals
+                else:
+                    amounts_ok[at] = False  # negative: reported as such, no gap in cents
+        data[key] = cents
+        data[whole_key(key)] = whole
+    data["_amounts_ok"] = amounts_ok
+    data["_file"] = np.repeat(np.arange(len(reads)), sizes)
+    data["_row"] = np.array([row for read in reads for row in read.rows], dtype=int)
+    data["_locked"] = pd.Series(
+        np.repeat(np.array([read.sponsor for read in reads], dtype=object), sizes), dtype=object
     )
-    frame["_file"] = pd.Series([index for index, _, _ in rows], dtype=int)
-    frame["_row"] = pd.Series([row.row for _, _, row in rows], dtype=int)
-    frame["_locked"] = pd.Series([read.sponsor for _, read, _ in rows], dtype=object)
-    return frame
+    return pd.DataFrame(data, index=pd.RangeIndex(count))
+
+
+def _joined(reads: Sequence[TemplateRead], key: str) -> list[Any]:
+    return [value for read in reads for value in read.values[key]]
 
 
 def check_read(read: TemplateRead, settings: Settings) -> Report:
@@ -74,18 +100,10 @@ def check_reads(reads: Sequence[TemplateRead], settings: Settings) -> list[Repor
     """Check the rows of many files in one pass of the schema; one Report per file."""
     frame = frame_of(reads, settings)
     problems: list[list[Problem]] = [list(read.problems) for read in reads]
-    unusable = {
-        (index, row.row, key)
-        for index, read in enumerate(reads)
-        for row in read.rows
-        for key in row.unusable
-    }
     try:
         build_schema(settings).validate(frame, lazy=True)
     except pa_errors.SchemaErrors as errors:
-        for index, problem in _from_failures(
-            errors.failure_cases, frame, reads, settings, unusable
-        ):
+        for index, problem in _from_failures(errors.failure_cases, frame, reads, settings):
             problems[index].append(problem)
     for index, problem in _warnings(frame, reads, settings):
         problems[index].append(problem)
@@ -104,14 +122,33 @@ def _report(read: TemplateRead, problems: list[Problem], settings: Settings) -> 
         )
     bad_rows = {p.row for p in problems if p.severity is Severity.ERROR}
     if any(p.code == "missing-column" for p in problems):
-        bad_rows = {row.row for row in read.rows}  # a mutilated table: no row is trusted
+        bad_rows = set(read.rows)  # a mutilated table: no row is trusted
     problems.sort(key=lambda p: cell_order(p.cell))
     report = Report(files=[read.path], problems=problems)
-    for row in read.rows:
-        if row.row in bad_rows:
-            report.rejected.append((read.path, row.row))
-        else:
-            report.actions.append(_action(row.values, read, row.row, settings))
+    values = read.values
+    axes, titles, sponsors = values["axis"], values["title"], values["sponsor"]
+    descriptions, totals = values["description"], values["total"]
+    funders = [(f.code, values[L.funder_key(f.code)]) for f in settings.funders]
+    for position, row in enumerate(read.rows):
+        if row in bad_rows:
+            report.rejected.append((read.path, row))
+            continue
+        funding = {}
+        for code, column in funders:
+            amount = column[position]
+            if amount is not None and amount != ZERO:
+                funding[code] = amount
+        report.actions.append(
+            Action(
+                axis=axes[position],
+                title=titles[position],
+                description=descriptions[position] or "",
+                sponsor=sponsors[position],
+                total=totals[position],
+                funding=funding,
+                source=Location(read.path, read.sheet, row, read.columns),
+            )
+        )
     return report
 
 
@@ -128,23 +165,6 @@ def cell_order(cell: str | None) -> tuple[int, int]:
     return (int(cell[len(letters) :] or 0), L.column_index(letters) if letters else 0)
 
 
-def _action(values: dict[str, object], read: TemplateRead, row: int, settings: Settings) -> Action:
-    funding = {}
-    for funder in settings.funders:
-        amount = values.get(L.funder_key(funder.code))
-        if isinstance(amount, Decimal) and amount != ZERO:
-            funding[funder.code] = amount
-    return Action(
-        axis=str(values["axis"]),
-        title=str(values["title"]),
-        description=str(values.get("description") or ""),
-        sponsor=str(values["sponsor"]),
-        total=values["total"],  # type: ignore[arg-type]
-        funding=funding,
-        source=Location(read.path, read.sheet, row, read.columns),
-    )
-
-
 def _header(key: str, settings: Settings) -> str:
     if key.startswith("funder:"):
         return settings.funder(key.removeprefix("funder:")).label
@@ -156,27 +176,34 @@ def _from_failures(
     frame: pd.DataFrame,
     reads: Sequence[TemplateRead],
     settings: Settings,
-    unusable: set[tuple[int, int, str]],
 ) -> Iterator[tuple[int, Problem]]:
     """Pandera's failure cases -> one Problem per cell (per row for the row-wide rules)."""
     seen: set[tuple[str, int, str | None]] = set()
     funders = funder_columns(settings)
+    files = frame["_file"].to_numpy()
+    starts = _starts(frame, reads)
     for case in cases.itertuples(index=False):
         check = str(case.check)
         index = case.index
         if index is None or index != index:  # a schema-wide failure with no row: a bug
             raise RuntimeError(f"échec de schéma inattendu : {case}")
-        values = frame.loc[int(index)]
-        file, row = int(values["_file"]), int(values["_row"])
+        index = int(index)
+        file = int(files[index])
+        read, position = reads[file], index - int(starts[file])
+        row = read.rows[position]
         column = case.column if isinstance(case.column, str) and case.column in frame else None
+        if column and column.startswith(WHOLE_PREFIX):
+            column = column.removeprefix(WHOLE_PREFIX)
         if check == "not_nullable":
             check = "missing-value"
-        key = (check, int(index), column if column and check not in _ROW_CHECKS else None)
-        absent = column is not None and column not in reads[file].columns
-        if key in seen or absent or (column and (file, row, column) in unusable):
+        key = (check, index, column if column and check not in _ROW_CHECKS else None)
+        absent = column is not None and column not in read.columns
+        reported = column is not None and column in read.unusable.get(position, ())
+        if key in seen or absent or reported:
             continue  # already reported at its cell, or its whole column is missing
         seen.add(key)
-        yield file, _problem(check, row, column, values, reads[file], settings, funders)
+        values = read.row_values(position)
+        yield file, _problem(check, row, column, values, read, settings, funders)
 
 
 _ROW_CHECKS = {"no-funder", "funders-do-not-add-up", "duplicate-title", "sponsor-not-allowed"}
@@ -186,7 +213,7 @@ def _problem(
     code: str,
     row: int,
     column: str | None,
-    values: pd.Series,
+    values: dict[str, Any],
     read: TemplateRead,
     settings: Settings,
     funders: list[str],
@@ -232,7 +259,7 @@ def _problem(
     elif code == "funders-do-not-add-up":
         column = "total"
         value = values["total"]
-        funded = sum((v for v in values[funders] if v is not None), ZERO)
+        funded = sum((values[f] for f in funders if values[f] is not None), ZERO)
         gap = value - funded
         if gap > 0:
             message = (
@@ -286,12 +313,9 @@ def _warnings(
         )
 
     described = ["description" in read.columns for read in reads]
-    first_row: dict[tuple[int, str], int] = {}
-    for index, description in enumerate(frame["description"].tolist()):
-        if not described[files[index]]:
-            continue
-        text = " ".join(str(description).split()).casefold() if description is not None else ""
-        if not text:
+    descriptions = frame["description"].tolist()
+    for index, description in enumerate(descriptions):
+        if description is None and described[files[index]]:
             yield warn(
                 "missing-description",
                 "L'action n'a pas de description : dites en une ou deux phrases ce qu'elle fait "
@@ -299,23 +323,28 @@ def _warnings(
                 "description",
                 index,
             )
-            continue
-        first = first_row.setdefault((files[index], text), rows[index])
-        if first != rows[index]:
-            yield warn(
-                "duplicate-description",
-                f"Même description que l'action de la ligne {first} : décrivez ce que cette "
-                "action a de propre.",
-                "description",
-                index,
-            )
-    totals = frame["total"].tolist()
+    for index, first in _repeated_descriptions(descriptions, files):
+        yield warn(
+            "duplicate-description",
+            f"Même description que l'action de la ligne {rows[first]} : décrivez ce que cette "
+            "action a de propre.",
+            "description",
+            index,
+        )
+    totals = frame["total"].to_numpy(dtype="int64", na_value=0)
+    starts = _starts(frame, reads)
     for funder in settings.funders:
         if funder.max_share is None:
             continue
         key = L.funder_key(funder.code)
-        for index, amount in enumerate(frame[key].tolist()):
-            total = totals[index]
+        cents = frame[key].to_numpy(dtype="int64", na_value=0)
+        # A float comparison finds the candidates, with room for its rounding; the exact
+        # comparison in Decimal decides.
+        near = (totals > 0) & (cents * 100.0 >= totals * (float(funder.max_share) - 1e-6))
+        for index in np.flatnonzero(near).tolist():
+            read = reads[files[index]]
+            position = index - int(starts[files[index]])
+            amount, total = read.values[key][position], read.values["total"][position]
             if not isinstance(amount, Decimal) or not isinstance(total, Decimal) or total <= 0:
                 continue
             if amount * 100 > total * funder.max_share:
@@ -329,3 +358,36 @@ def _warnings(
                     index,
                     amount,
                 )
+
+
+def _starts(frame: pd.DataFrame, reads: Sequence[TemplateRead]) -> np.ndarray:
+    """The frame index of each file's first row (the frame is in file order)."""
+    return np.searchsorted(frame["_file"].to_numpy(), np.arange(len(reads)))
+
+
+def _repeated_descriptions(
+    descriptions: list[str | None], files: list[int]
+) -> Iterator[tuple[int, int]]:
+    """(index, index of the first same description in the same file), for each repeat. Two
+    descriptions are the same when they differ only by spacing and case. Comparing every text
+    whole costs microseconds each; first a key made of a few words at each end (a function of
+    the words alone, so the same for two same texts) finds the few that can be equal."""
+    groups: dict[tuple[int, str], list[int]] = {}
+    for index, text in enumerate(descriptions):
+        if text is not None:
+            groups.setdefault((files[index], _ends(text)), []).append(index)
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        first: dict[str, int] = {}
+        for index in members:
+            key = " ".join(str(descriptions[index]).split()).casefold()
+            seen = first.setdefault(key, index)
+            if seen != index:
+                yield index, seen
+
+
+def _ends(text: str, words: int = 10) -> str:
+    """The first and last ``words`` words of ``text``, case folded: splitting stops there."""
+    head, tail = text.split(None, words)[:words], text.rsplit(None, words)[1:]
+    return " ".join([*head, "\x00", *tail]).casefold()

@@ -31,6 +31,7 @@ Bounds (each refusal is a ``HostileFile`` naming the file):
 from __future__ import annotations
 
 import posixpath
+import re
 import struct
 import zipfile
 import zlib
@@ -44,6 +45,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import XMLParser as DefusedXMLParser
 
 from xlfunding.errors import HostileFile, NotAnXlsx, UnreadableFile
+from xlfunding.layout import column_index
 from xlfunding.sniff import sniff_zip_kind
 
 # Excel's grid, cells and their references are defined with the handlers that read them, and
@@ -76,6 +78,7 @@ MAX_ELEMENTS = 4_000_000
 MAX_DATA_ROWS = 10_000
 MAX_DATA_CELLS = 200_000
 CHUNK = 64 * 1024
+HEAD_BYTES = 512  # of each part, for its prolog
 
 _TOO_BIG = (
     "un modèle rempli en fait moins d'1 Mo ; supprimez les lignes et colonnes vides mises "
@@ -176,18 +179,20 @@ class XlsxFile:
     def _check_prologs(self) -> None:
         """No XML part of the package may declare a DTD, not even one we never read: other
         readers of the same file (openpyxl for the corrections copy, Excel, LibreOffice) would.
-        A DTD comes before the first element: each part is parsed up to there."""
+        A DTD comes before the first element: a part whose first bytes are an XML declaration
+        in UTF-8 and the start of an element has none; any other XML part is parsed up to
+        its first element."""
         for info in self.zip.infolist():
             if info.is_dir() or info.file_size == 0:
                 continue
             try:
                 with self._open(info.filename) as handle:
-                    head = handle.read(64)
+                    head = handle.read(HEAD_BYTES)
             except _BROKEN as exc:
                 raise UnreadableFile(
                     self.path, _broken(f"la partie « {info.filename} »", exc)
                 ) from exc
-            if _looks_like_xml(head):
+            if _looks_like_xml(head) and not _plain_prolog(head):
                 self._read(info.filename, _Prolog())
 
     def _open(self, part: str) -> IO[bytes]:
@@ -330,6 +335,17 @@ class XlsxFile:
             yield from self._gathered(handler, sheet)
         yield from self._gathered(handler, sheet)  # those of the chunk that closed sheetData
 
+    def value_rows(self, sheet: SheetInfo) -> Iterator[tuple[int, list[object]]]:
+        """Like ``rows``, each row as a list by column (A first): a text, a number (``Decimal``
+        here, ``float`` from the fast engine), a boolean, None or "" when empty, or the
+        ``Cell`` itself for an error or a formula without a saved value."""
+        for number, cells in self.rows(sheet):
+            placed = {column_index(letter): cell for letter, cell in cells.items()}
+            values: list[object] = [None] * (max(placed) + 1)
+            for index, cell in placed.items():
+                values[index] = cell if cell.kind in (None, "e") else cell.value
+            yield number, values
+
     def check_data_size(self, sheet: SheetInfo, rows: int, cells: int) -> None:
         if rows > MAX_DATA_ROWS or cells > MAX_DATA_CELLS:
             raise HostileFile(
@@ -397,6 +413,20 @@ def _broken(label: str, exc: BaseException) -> str:
     else:
         why = type(exc).__name__
     return f"{label} est illisible ({why}) : {_RESEND}"
+
+
+_PLAIN_PROLOG = re.compile(rb"(?:\xef\xbb\xbf)?[ \t\r\n]*(<\?xml\b[^<>]*\?>)?[ \t\r\n]*<[A-Za-z_]")
+_UTF8 = re.compile(rb"""\bencoding\s*=\s*["']utf-8["']""", re.IGNORECASE)
+
+
+def _plain_prolog(head: bytes) -> bool:
+    """The part starts with an element, after at most an XML declaration in UTF-8: no room
+    for a DTD (which must come before the first element)."""
+    match = _PLAIN_PROLOG.match(head)
+    if match is None:
+        return False
+    declaration = match[1] or b""
+    return b"encoding" not in declaration or _UTF8.search(declaration) is not None
 
 
 def _looks_like_xml(head: bytes) -> bool:
