@@ -17,6 +17,7 @@ are strings holding exact decimals; text a spreadsheet could take for a formula 
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -274,8 +275,11 @@ class _Sheets:
             write_evolutions_sheet(self.book, r.evolutions)
 
     def _name(self, file: Path | None) -> str:
-        names = {f.path: f.name for f in self.result.files}
-        return names.get(file, file.name) if file is not None else ""
+        return self._names.get(file, file.name) if file is not None else ""
+
+    @functools.cached_property
+    def _names(self) -> dict[Path, str]:
+        return {f.path: f.name for f in self.result.files}
 
     def _ledger(self) -> None:
         sheet, r = self.book.add_worksheet("Bilan"), self.result
