@@ -539,9 +539,9 @@ def step_files(reader: str, inputs: Inputs, n: int) -> Work:
 
 
 def step_read_validate(inputs: Inputs, n: int) -> Work:
-    """What consolidation does before writing: triage, read, check, rules, ledger."""
-    import xlfunding.reader
-    import xlfunding.validate  # noqa: F401
+    """What consolidation does before writing: triage, read, check, rules, ledger. The heavy
+    libraries are imported where consolidate imports them (in the reading workers, from 32
+    returns on), so "work" includes their import there."""
     from xlfunding.consolidate import consolidate
 
     settings = _settings()

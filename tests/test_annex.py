@@ -446,3 +446,23 @@ def test_a_cell_written_out_of_row_order_is_an_error_not_a_silent_loss(tmp_path)
     with pytest.raises(RuntimeError, match="hors de l'ordre"):
         sheet.write_string(3, 0, "ligne 4")
     book.close()
+
+
+def test_a_row_written_out_of_order_by_the_fast_writers_is_an_error(tmp_path):
+    """The action rows use XlsxWriter's undecorated writers, checked once a row."""
+    import xlsxwriter
+    from xlsxwriter.worksheet import Worksheet
+
+    from xlfunding.annex_layout import OPTIONS, InOrderSheet, next_row
+
+    book = xlsxwriter.Workbook(str(tmp_path / "x.xlsx"), OPTIONS)
+    sheet = book.add_worksheet("Annexe", InOrderSheet)
+    next_row(sheet, 5)
+    Worksheet._write_string(sheet, 5, 0, "ligne 6")
+    next_row(sheet, 5)  # the same row again: its other cells
+    Worksheet._write_string(sheet, 6, 0, "ligne 7")
+    with pytest.raises(RuntimeError, match="hors de l'ordre"):
+        next_row(sheet, 5)
+    with pytest.raises(RuntimeError, match="hors de l'ordre"):
+        next_row(sheet, 1_048_576)  # past Excel's last row
+    book.close()

@@ -46,6 +46,7 @@ from xlfunding.annex_layout import (
     TOTAL,
     WIDTHS,
     InOrderSheet,
+    next_row,
 )
 from xlfunding.annex_reader import ANNEX_SHEET, META_SHEET, SUMMARY_SHEET, annex_metadata
 from xlfunding.annex_summary import SummaryMixin
@@ -118,7 +119,8 @@ def row_height(texts: Iterable[tuple[str, int]]) -> float:
         per_line = width * 1.2
         # Word wrapping leaves the end of each line short: count 10 % more characters than
         # typed. An estimate, where textwrap cost most of the time of a large annex.
-        wrapped = sum(math.ceil(len(part) * 1.1 / per_line) or 1 for part in text.split("\n"))
+        parts = text.split("\n") if "\n" in text else (text,)
+        wrapped = sum(math.ceil(len(part) * 1.1 / per_line) or 1 for part in parts)
         lines = max(lines, wrapped)
     return min(MAX_ROW_HEIGHT, math.ceil(lines * LINE_HEIGHT + 3))
 
@@ -277,8 +279,14 @@ class _Writer(SummaryMixin):
         for col in range(1, FIRST_FUNDER + len(codes)):
             sheet.write_blank(section.row, col, None, f["axis"])
         text, center, money = f["text"], f["center"], f["money"]
-        write_string, write_blank = sheet.write_string, sheet.write_blank
+        # The undecorated writers (XlsxWriter's own "_write_*", which the public ones call
+        # after parsing "A1" arguments): a hundred thousand rows spend a second less. Rows only
+        # go forward here: ``next_row`` checks it once a row, as InOrderSheet does a cell.
+        put_string, put_blank = Worksheet._write_string, Worksheet._write_blank
+        put_number = Worksheet._write_number
+        numeric = list(zip(self.numeric[1:], codes, strict=True))
         for row, action in enumerate(section.actions, start=section.row + 1):
+            next_row(sheet, row)
             budget = budget_text(action, codes)
             for col, value, fmt in (
                 (TITLE, action.title, text),
@@ -288,9 +296,9 @@ class _Writer(SummaryMixin):
                 (SOURCE, source_text(action.source), text),
             ):
                 if value:
-                    write_string(row, col, value, fmt)
+                    put_string(sheet, row, col, value, fmt)
                 else:
-                    write_blank(row, col, None, fmt)
+                    put_blank(sheet, row, col, None, fmt)
             sheet.set_row(
                 row,
                 row_height(
@@ -301,12 +309,12 @@ class _Writer(SummaryMixin):
                     )
                 ),
             )
-            sheet.write_number(row, TOTAL, action.total, money)
+            put_number(sheet, row, TOTAL, action.total, money)
             funding = action.funding
-            for col, code in zip(self.numeric[1:], codes, strict=True):
+            for col, code in numeric:
                 amount = funding.get(code)
                 if amount:
-                    sheet.write_number(row, col, amount, money)
+                    put_number(sheet, row, col, amount, money)
         row = section.subtotal_row
         sheet.write_string(row, BUDGET, "Sous-total", f["sub_label"])
         sheet.write_blank(row, SOURCE, None, f["sub"])

@@ -37,6 +37,14 @@ class InOrderSheet(Worksheet):
         return _in_order(super()._write_blank(*args, **kwargs))
 
 
+def next_row(sheet: Worksheet, row: int) -> None:
+    """Before writing ``row`` with XlsxWriter's undecorated writers: the checks InOrderSheet
+    makes on each cell, made once for the row (a row above the one being written, or past
+    Excel's last row, would be dropped without a word)."""
+    if row < sheet.previous_row or row >= sheet.xls_rowmax:
+        raise RuntimeError("annexe : ligne écrite hors de l'ordre des lignes (bogue)")
+
+
 def _in_order(status: int) -> int:
     if status == -1:
         raise RuntimeError("annexe : cellule écrite hors de l'ordre des lignes (bogue)")
