@@ -23,8 +23,10 @@ sys.path.insert(0, str(ROOT / "tests"))
 from hostile import CASES, XLFUNDING, Run, measure  # noqa: E402
 
 TIMEOUT = 120
-HEADER = ("| input | what the tool answers (exit code · first line) | wall time | peak RSS (MB) |\n"
-          "|---|---|---|---|")
+HEADER = (
+    "| input | what the tool answers (exit code · first line) | wall time | peak RSS (MB) |\n"
+    "|---|---|---|---|"
+)
 
 
 def row(name: str, run: Run, folder: Path) -> str:
@@ -36,8 +38,10 @@ def row(name: str, run: Run, folder: Path) -> str:
 
 def main(names: list[str]) -> int:
     chosen = names or list(CASES)
-    print(f"# Hostile files: `xlfunding validate FILE` — {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}, {platform.system()}\n")
+    print(
+        f"# Hostile files: `xlfunding validate FILE` — {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, {platform.system()}\n"
+    )
     print(HEADER)
     failures = 0
     with tempfile.TemporaryDirectory(prefix="xlfunding-hostile-") as top:
@@ -59,11 +63,23 @@ def main(names: list[str]) -> int:
         for example in sorted((ROOT / "examples" / "retours").glob("*.xlsx")):
             shutil.copy(example, inbox / example.name)
         output = Path(top) / "annexe.xlsx"
-        run = measure([str(XLFUNDING), "consolidate", str(inbox), "-o", str(output),
-                       "--report", str(Path(top) / "rapport.xlsx")], TIMEOUT)
+        run = measure(
+            [
+                str(XLFUNDING),
+                "consolidate",
+                str(inbox),
+                "-o",
+                str(output),
+                "--report",
+                str(Path(top) / "rapport.xlsx"),
+            ],
+            TIMEOUT,
+        )
         files = sum(1 for p in inbox.rglob("*") if p.is_file() or p.is_fifo())
-        print(f"\nConsolidation of the {files} files above (hostile ones and the bundled "
-              f"returns) in one folder:\n")
+        print(
+            f"\nConsolidation of the {files} files above (hostile ones and the bundled "
+            f"returns) in one folder:\n"
+        )
         print(HEADER)
         print(row("consolidate retours/", run, Path(top)))
         failures += run.code not in (0, 1) or "Traceback" in run.stderr

@@ -71,15 +71,6 @@ def test_consolidation_figures_do_not_depend_on_the_number_of_processes(tmp_path
     assert [f.path.name for f in result.files] == ["ccas-2025.xlsx", "ville-2025.xlsx"]
 
 
-@pytest.mark.parametrize(("files", "processes", "size"), [
-    (10, 1, 16), (1000, 2, 64), (200, 2, 25), (100_000, 2, 64), (40, 2, 16),
-])
-def test_batches_are_large_yet_four_per_worker(files: int, processes: int, size: int) -> None:
-    from xlfunding.inbox import batch_size
-
-    assert batch_size(files, processes) == size
-
-
 def test_the_cycle_collector_pauses_and_comes_back() -> None:
     import gc
 

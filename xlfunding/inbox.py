@@ -31,9 +31,11 @@ if TYPE_CHECKING:
     from xlfunding.reader import TemplateRead
 
 OLDEST = dt.datetime.min.replace(tzinfo=dt.UTC)
-BATCH = 16  # files checked in one schema pass, at least
-MAX_BATCH = 64  # at most: a worker holds a chunk, with all its rows, until it is sent
-PARALLEL_FROM = 2 * BATCH  # fewer files are read in this process: a pool costs more than it saves
+# Files checked in one schema pass: each pass costs about 11 ms more than its rows (1.35 ms
+# a file in passes of 32, 1.17 ms in passes of 64), and a worker holds its batch until it is
+# sent: the same batch whatever the number of files, so that a worker's memory stays flat.
+BATCH = 32
+PARALLEL_FROM = 32  # fewer files are read in this process: a pool costs more than it saves
 
 
 class Status(enum.StrEnum):
@@ -249,8 +251,8 @@ def _sha256(path: Path) -> str:
 def read_returns(
     paths: Iterable[Path], settings: Settings, *, processes: int | None = None
 ) -> Iterator[FileResult]:
-    """Read each file on its own, check them by batches in one schema pass (each alone if that
-    pass fails). Never raises for a file. With many files and several cores, the batches run
+    """Read each file on its own, check them ``BATCH`` at a time in one schema pass (each alone
+    if that pass fails). Never raises for a file. With many files and several cores, the batches run
     in worker processes (``xlfunding.parallel``), results in completion order."""
     paths = [Path(p) for p in paths]
     processes = parallel.workers() if processes is None else processes
@@ -259,25 +261,19 @@ def read_returns(
             paths,
             functools.partial(_read_batch, settings=settings),
             _died,
-            chunk=batch_size(len(paths), processes),
+            chunk=BATCH,
             processes=processes,
         )
         return
-    size = batch_size(len(paths), 1)
-    for start in range(0, len(paths), size):
-        yield from _read_batch(paths[start : start + size], settings)
-
-
-def batch_size(files: int, processes: int) -> int:
-    """Files per schema pass: few passes (each has a fixed cost), yet four batches a worker at
-    least, so that the workers finish together and the progress bar moves."""
-    return max(BATCH, min(MAX_BATCH, -(-files // (4 * processes))))
+    for start in range(0, len(paths), BATCH):
+        yield from _read_batch(paths[start : start + BATCH], settings)
 
 
 def _read_batch(paths: list[Path], settings: Settings) -> list[FileResult]:
     from xlfunding.reader import TemplateRead, read_template
     from xlfunding.validate import check_read, check_reads
 
+    parallel.release_memory()  # what the previous batch left
     with parallel.without_cycle_collector():
         outcomes = [_guarded(path, read_template, path, settings) for path in paths]
         reads = [o for o in outcomes if isinstance(o, TemplateRead)]
