@@ -84,3 +84,29 @@ def test_the_cycle_collector_pauses_and_comes_back() -> None:
     with pytest.raises(ValueError), parallel.without_cycle_collector():
         raise ValueError
     assert gc.isenabled()
+
+
+def test_a_file_result_comes_back_from_a_worker_whole(tmp_path, settings) -> None:
+    """FileResult pickles its rows as tuples: every field of every row and action, the
+    rejected rows and a source-less action included, comes back equal."""
+    import dataclasses
+    import pickle
+
+    from xlfunding.inbox import _read_batch
+
+    broken = tmp_path / "ville.xlsx"
+    shutil.copy(RETURNS / "ville-2025.xlsx", broken)
+    results = _read_batch([RETURNS / "ccas-2025.xlsx", broken], settings)
+    first = results[0]
+    first.rows[0].reason = "action en double : déjà retenue"
+    first.rows[1].action = dataclasses.replace(first.rows[1].action, source=None)
+    first.rows[2].action = None
+    back = pickle.loads(pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL))
+    assert back == results
+    for mine, theirs in zip(back[0].rows, results[0].rows, strict=True):
+        assert vars(mine) == vars(theirs)
+        if theirs.action is not None:
+            assert vars(mine.action) == vars(theirs.action)
+            assert (mine.action.source is None) is (theirs.action.source is None)
+            if theirs.action.source is not None:
+                assert vars(mine.action.source) == vars(theirs.action.source)
