@@ -60,7 +60,7 @@ class ConsolidationBug(RuntimeError):
     annexe n'a été écrite ; signalez ce message."""
 
 
-@dataclass
+@dataclass(slots=True)
 class RowResult:
     """One action row read: accepted (``reason`` None) or rejected, with the French reason."""
 

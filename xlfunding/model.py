@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 FIELDS = ("axis", "title", "description", "sponsor", "total")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Location:
     """Where an action was read: file, sheet, row, and the column letter of each field."""
 
@@ -33,7 +33,7 @@ class Location:
         return f"{letter}{self.row}" if letter else None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Action:
     axis: str
     title: str

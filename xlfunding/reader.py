@@ -207,8 +207,11 @@ class _Reading:
             )
         capacity = int(capacity_text)
         self.last_table_row = header_row + capacity
+        # The drop-down values as the settings spell them: a cell with one of them shares the
+        # settings' string instead of keeping its own copy (a hundred thousand of them).
         self.exact = {
-            key: frozenset(getattr(settings, attr)) for key, attr in CHOICE_FIELDS.items()
+            key: {value: value for value in getattr(settings, attr)}
+            for key, attr in CHOICE_FIELDS.items()
         }
         self.choices = {
             key: {_fold(v): v for v in getattr(settings, attr)}
@@ -371,13 +374,13 @@ class _Reading:
     def _texts(
         self, key: str, column: Sequence[object], letter: str | None, numbers: list[int]
     ) -> list[str | None]:
-        exact = self.exact.get(key, frozenset())
+        exact = self.exact.get(key, {})
         out: list[str | None] = []
         for position, value in enumerate(column):
             if value is None or value == "":
                 out.append(None)
             elif type(value) is str and (value in exact or key == "description"):
-                out.append(value if value in exact else value.strip() or None)
+                out.append(exact[value] if value in exact else value.strip() or None)
             elif type(value) is str and key == "title":
                 out.append(clean_text(value) or None)
             else:
