@@ -325,6 +325,13 @@ def xfd1048576(folder: Path) -> Path:
         re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:XFD1048576"/>', data))})
 
 
+def quoted_far_cell(folder: Path) -> Path:
+    """The last cell of Excel's grid written with single quotes (XML allows them, Excel
+    does not write them): a pattern looking for r="…" would miss it."""
+    return edited(folder, {SHEET_PART: before_sheet_data_end(
+        b"<row r='1048576'><c r='XFD1048576' t='inlineStr'><is><t>fin</t></is></c></row>")})
+
+
 def million_rows(folder: Path) -> Path:
     """A million formatted empty rows under the table (as when a whole column is formatted),
     streamed into the zip."""
@@ -433,6 +440,14 @@ def external_entity(folder: Path) -> Path:
         b'<c r="C5" t="inlineStr"><is><t>&xxe;</t></is></c>'))(with_doctype(PASSWD)(data))})
 
 
+def doctype_after_spaces(folder: Path) -> Path:
+    """A DTD after a run of blank lines longer than the bytes read for each part's prolog."""
+    def edit(data: bytes) -> bytes:
+        body = data.split(b"?>", 1)[1] if data.startswith(b"<?xml") else data
+        return b"\n" * 2000 + ENTITY + body
+    return edited(folder, {"xl/styles.xml": edit})
+
+
 def external_dtd(url: str) -> Callable[[Path], Path]:
     def build(folder: Path) -> Path:
         return edited(folder, {"xl/workbook.xml": with_doctype(
@@ -505,6 +520,7 @@ CASES: dict[str, Case] = {
     "header-lies-huge": Case(lying_huge, HostileFile, "ferait 3072 Mo une fois décompressée"),
     "corrupt-deflate": Case(corrupt_deflate, UnreadableFile, "données compressées invalides"),
     "cell-XFD1048576": Case(xfd1048576, None, "valide", 3),
+    "quoted-cell-XFD1048576": Case(quoted_far_cell, None, "valide", 3),
     "million-empty-rows": Case(million_rows, None, "valide", 3),
     "20000-parts": Case(many_members, HostileFile, "l'archive annonce 20\u00a0015 parties"),
     "duplicate-part": Case(duplicate_member, HostileFile, "portent le même nom"),
@@ -521,6 +537,8 @@ CASES: dict[str, Case] = {
     "billion-laughs": Case(billion_laughs, HostileFile, "déclare une DTD ou des entités XML"),
     "xxe-etc-passwd": Case(external_entity, HostileFile, "déclare une DTD ou des entités XML"),
     "utf16-dtd": Case(utf16_doctype, HostileFile, "déclare une DTD ou des entités XML"),
+    "dtd-after-blank-lines": Case(doctype_after_spaces, HostileFile,
+                                  "déclare une DTD ou des entités XML"),
     # text that looks like a formula: read as text
     "formula-injection": Case(injection, None, "valide", len(INJECTIONS)),
 }

@@ -10,8 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from builders import edit, workbook
 from hostile import CASES as HOSTILE
-from hostile import xfd1048576
+from hostile import quoted_far_cell, xfd1048576
 from test_validate import CASES, build
 
 from xlfunding.fastxlsx import FastXlsxFile, python_calamine
@@ -75,10 +76,11 @@ def test_the_fast_engine_is_the_default_and_reads_with_calamine(tmp_path, monkey
     assert calls == [str(EXAMPLES[0])]
 
 
-def test_a_far_cell_never_reaches_calamine(tmp_path):
+@pytest.mark.parametrize("far_cell", [xfd1048576, quoted_far_cell])
+def test_a_far_cell_never_reaches_calamine(tmp_path, far_cell):
     """calamine aborts the process on a cell at XFD1048576 (calamine#693): the scan sends
     the sheet to the sparse reader. Run in a child, so an abort fails the test cleanly."""
-    path = xfd1048576(tmp_path)
+    path = far_cell(tmp_path)
     code = (
         "import sys; from xlfunding.validate import validate_file; "
         f"r = validate_file({str(path)!r}); print(len(r.actions))"
@@ -117,8 +119,18 @@ def test_tiny_chunks_find_the_same_cells(tmp_path, code, monkeypatch):
     (b'<c\nr="A5"/><c r="a5"><v>1</v></c>', True),  # lower case: malformed
     (b'<c x:r="ZZ9"><v>1</v></c>', True),  # a prefix other than the namespace declaration
     (b'<row r="12345678">', True),  # more rows than Excel has
+    (b"<c r='XFD1048576'><v>1</v></c>", True),  # single quotes
+    (b'<c r ="XFD1"><v>1</v></c>', True),  # spaces around "="
+    (b'<c r= "A1"><v>1</v></c>', True),  # (an ordinary one: the safe reader is only slower)
 ])
 def test_references_calamine_must_not_see_are_found(xml: bytes, doubtful: bool) -> None:
     from xlfunding.fastxlsx import _doubtful_refs
 
     assert _doubtful_refs(xml) is doubtful
+
+
+def test_amounts_too_large_read_the_same_with_both_engines(tmp_path, monkeypatch):
+    path = edit(workbook(tmp_path), {"E5": 1e20, "G5": 2.5e12, "I5": 12.5})
+    fast, xml = _both(path, monkeypatch)
+    assert fast == xml
+    assert "« 1E+20 »" in str(fast)

@@ -109,3 +109,21 @@ def test_a_file_result_comes_back_from_a_worker_whole(tmp_path, settings) -> Non
         if theirs.action is not None and theirs.action.source is not None:
             assert mine.action is not None and mine.action.source is not None
             assert mine.action.source.columns == theirs.action.source.columns
+
+
+def test_reading_in_this_process_leaves_no_cycles_behind(tmp_path, settings) -> None:
+    """consolidate pauses the cycle collector while the results pile up; each batch still
+    collects its own cycles (pandas makes some), or memory would grow with the files."""
+    import gc
+
+    paths = []
+    for index in range(40):
+        target = tmp_path / f"{index:02d}.xlsx"
+        shutil.copy(RETURNS / "ccas-2025.xlsx", target)
+        paths.append(target)
+    gc.collect()
+    with parallel.without_cycle_collector():
+        results = list(read_returns(paths, settings, processes=1))
+        left = gc.collect()
+    assert len(results) == 40
+    assert left < 500, f"{left} objets en cycles laissés par la lecture"

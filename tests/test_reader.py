@@ -205,3 +205,11 @@ def test_an_amount_computed_by_a_formula_is_read_as_excel_shows_it(tmp_path: Pat
     assert report.problems == []
     assert dict(report.actions[0].funding) == {"CCAS": Decimal("3190.8"),
                                                "ANCT": Decimal("7445.2")}
+
+
+def test_a_header_written_twice_is_read_from_its_rightmost_column(settings, tmp_path):
+    """As the row-by-row reader did: the copy pasted to the right wins."""
+    path = edit(workbook(tmp_path), {"R4": "Coût total (€)", "R5": 999})
+    read = read_template(path, settings)
+    assert read.columns["total"] == "R"
+    assert read.values["total"][0] == Decimal(999)

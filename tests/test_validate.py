@@ -472,3 +472,21 @@ def test_repeated_descriptions_are_those_of_the_whole_texts(
     files, descriptions = [f for f, _ in rows], [d for _, d in rows]
     found = set(_repeated_descriptions(descriptions, files))
     assert found == _naive_repeats(descriptions, files)
+
+
+def test_share_above_cap_with_a_total_in_fractions_of_a_cent(tmp_path: Path) -> None:
+    """The total's cents are rounded up for the quick comparison: the exact one decides."""
+    path = edit(workbook(tmp_path), {"E5": 12.511, "G5": 2.501, "I5": 10.01})
+    codes = {(p.cell, p.code) for p in validate_file(path).problems}
+    assert ("I5", "share-above-cap") in codes
+
+
+def test_a_row_whose_only_cell_is_unusable_is_not_also_without_funder(tmp_path: Path) -> None:
+    path = edit(workbook(tmp_path), {"E9": "abc"})
+    assert problem_rows(validate_file(path)) == [
+        (SHEET, "A9", "missing-value"),
+        (SHEET, "B9", "missing-value"),
+        (SHEET, "C9", "missing-description"),
+        (SHEET, "D9", "missing-value"),
+        (SHEET, "E9", "invalid-amount"),
+    ]

@@ -55,6 +55,9 @@ _NO_VALUE = re.compile(
 # An attribute ending in ``r`` whose value is neither a row number nor a cell reference in
 # columns A to BL ("MAX_FAST_COLUMNS"): the literal start keeps the search in C.
 _UNUSUAL_REF = re.compile(rb'r="(?![0-9]{1,7}"|(?:[A-Z]|A[A-Z]|B[A-L])[0-9]{1,7}")')
+# "=" followed by a space or a single quote, or preceded by a space: starting with the literal
+# "=" keeps the search in C.
+_ODD_EQUALS = re.compile(rb"=(?:(?<=[ \t\r\n]=)|[ \t\r\n'])")
 _NAME_END = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.")
 _REF = re.compile(rb'\br="([A-Z]{1,3}\d{1,7})"')
 _F_TEXT = re.compile(rb"<f\b[^>]*>([^<]*)</f>")
@@ -208,7 +211,11 @@ def _scan_window(data: bytes, limit: int, scan: _Scan) -> None:
 def _doubtful_refs(data: bytes) -> bool:
     """An ``r`` attribute (a row's or a cell's) past column BL or malformed: calamine would
     allocate for it, or misplace the cell, so the safe reader decides. The other attributes
-    whose name ends in "r" (``operator="…"``) and the namespace ``xmlns:r`` are let through."""
+    whose name ends in "r" (``operator="…"``) and the namespace ``xmlns:r`` are let through.
+    An attribute in single quotes or with spaces around its "=" (XML allows both, Excel
+    writes neither) would escape the patterns: such a sheet goes to the safe reader too."""
+    if _ODD_EQUALS.search(data) is not None:
+        return True
     for match in _UNUSUAL_REF.finditer(data):
         at = match.start()
         before = data[at - 1] if at else 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import functools
+import gc
 import hashlib
 import os
 import stat
@@ -320,14 +321,19 @@ def _read_batch(paths: list[Path], settings: Settings) -> list[FileResult]:
     from xlfunding.validate import check_read, check_reads
 
     parallel.release_memory()  # what the previous batch left
-    with parallel.without_cycle_collector():
-        outcomes = [_guarded(path, read_template, path, settings) for path in paths]
-        reads = [o for o in outcomes if isinstance(o, TemplateRead)]
-        try:
-            reports = iter(check_reads(reads, settings))
-        except Exception:  # one file broke the common pass: check each alone
-            reports = iter([_guarded(r.path, check_read, r, settings) for r in reads])
-        return [o if isinstance(o, FileResult) else _result(o, next(reports)) for o in outcomes]
+    try:
+        with parallel.without_cycle_collector():
+            outcomes = [_guarded(path, read_template, path, settings) for path in paths]
+            reads = [o for o in outcomes if isinstance(o, TemplateRead)]
+            try:
+                reports = iter(check_reads(reads, settings))
+            except Exception:  # one file broke the common pass: check each alone
+                reports = iter([_guarded(r.path, check_read, r, settings) for r in reads])
+            return [o if isinstance(o, FileResult) else _result(o, next(reports)) for o in outcomes]
+    finally:
+        # The batch's cycles (pandas makes some), even when the caller keeps the collector
+        # paused: only the young generations, so what earlier batches left is not walked again.
+        gc.collect(1)
 
 
 def _died(path: Path, why: str) -> FileResult:

@@ -287,8 +287,8 @@ class _Reading:
         expected = L.Columns.for_settings(self.settings)
         by_label: dict[str, str] = {}
         for index, value in enumerate(cells):
-            if isinstance(value, str):
-                by_label.setdefault(_fold(value), L.column_letter(index))
+            if isinstance(value, str):  # a label written twice: the rightmost one, as before
+                by_label[_fold(value)] = L.column_letter(index)
         for key, header in zip(expected.keys, expected.headers, strict=True):
             letter = by_label.get(_fold(header))
             if letter is None and key.startswith("funder:"):
@@ -451,6 +451,8 @@ class _Reading:
         value = self._usable(value, ref, key, position)
         if value is _UNUSABLE:
             return None
+        if isinstance(value, float):  # as the XML reader gives it, also in the messages
+            value = excel_decimal(value)
         try:
             return parse_amount(value)
         except AmountError as exc:

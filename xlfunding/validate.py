@@ -192,6 +192,13 @@ def _from_failures(
         read, position = reads[file], index - int(starts[file])
         row = read.rows[position]
         column = case.column if isinstance(case.column, str) and case.column in frame else None
+        if check in _ROW_CHECKS and (
+            column is None or column.startswith(WHOLE_PREFIX) or pd.isna(case.failure_case)
+        ):
+            # A row-wide rule fails on every column of its row: it is reported through one of
+            # the row's fields that holds a value the reader could use, as the old frame of
+            # Decimal and None did; a row whose only cells are already reported gets nothing.
+            continue
         if column and column.startswith(WHOLE_PREFIX):
             column = column.removeprefix(WHOLE_PREFIX)
         if check == "not_nullable":
@@ -340,7 +347,9 @@ def _warnings(
         cents = frame[key].to_numpy(dtype="int64", na_value=0)
         # A float comparison finds the candidates, with room for its rounding; the exact
         # comparison in Decimal decides.
-        near = (totals > 0) & (cents * 100.0 >= totals * (float(funder.max_share) - 1e-6))
+        # (a total not in whole cents is rounded up there: one cent less is below it)
+        limit = (totals - 1) * (float(funder.max_share) - 1e-6)
+        near = (totals > 0) & (cents * 100.0 >= limit)
         for index in np.flatnonzero(near).tolist():
             read = reads[files[index]]
             position = index - int(starts[files[index]])

@@ -192,7 +192,10 @@ class XlsxFile:
                 raise UnreadableFile(
                     self.path, _broken(f"la partie « {info.filename} »", exc)
                 ) from exc
-            if _looks_like_xml(head) and not _plain_prolog(head):
+            blank = not _without_bom(head).strip(b" \t\r\n")  # a DTD may come later
+            if (blank and info.file_size > len(head)) or (
+                _looks_like_xml(head) and not _plain_prolog(head)
+            ):
                 self._read(info.filename, _Prolog())
 
     def _open(self, part: str) -> IO[bytes]:
@@ -429,6 +432,17 @@ def _plain_prolog(head: bytes) -> bool:
     return b"encoding" not in declaration or _UTF8.search(declaration) is not None
 
 
+_XML_SPACES = b" \t\r\n\x00"  # the spaces XML allows, and the zero bytes of UTF-16
+
+
+def _without_bom(head: bytes) -> bytes:
+    for bom in (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff"):
+        if head.startswith(bom):
+            return head[len(bom) :]
+    return head
+
+
 def _looks_like_xml(head: bytes) -> bool:
-    head = head.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n")
-    return head.startswith((b"<", b"\xff\xfe", b"\xfe\xff", b"\x00<"))
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return True
+    return _without_bom(head).lstrip(_XML_SPACES).startswith(b"<")
