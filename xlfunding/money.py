@@ -121,7 +121,7 @@ def format_euros(amount: Decimal, *, cents: bool | None = None) -> str:
 
 
 def is_whole_cents(amount: Decimal) -> bool:
-    return amount == amount.quantize(CENT)
+    return to_cents(amount)[1]
 
 
 FAST_LIMIT = 1e11  # below MAX_DIGITS: a fast amount never needs the size check
