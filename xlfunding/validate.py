@@ -56,7 +56,7 @@ def frame_of(reads: Sequence[TemplateRead], settings: Settings) -> pd.DataFrame:
     """One row per action row of every file, in file then row order (see ``schema``)."""
     sizes = [len(read.rows) for read in reads]
     count = sum(sizes)
-    starts = np.cumsum([0, *sizes[:-1]]) if reads else np.zeros(0, dtype=int)
+    starts = _starts(reads)
     data: dict[str, Any] = {
         key: pd.Series(_joined(reads, key), dtype=object)
         for key in L.FIXED_HEADERS
@@ -181,7 +181,7 @@ def _from_failures(
     seen: set[tuple[str, int, str | None]] = set()
     funders = funder_columns(settings)
     files = frame["_file"].to_numpy()
-    starts = _starts(frame, reads)
+    starts = _starts(reads)
     for case in cases.itertuples(index=False):
         check = str(case.check)
         index = case.index
@@ -339,7 +339,7 @@ def _warnings(
             index,
         )
     totals = frame["total"].to_numpy(dtype="int64", na_value=0)
-    starts = _starts(frame, reads)
+    starts = _starts(reads)
     for funder in settings.funders:
         if funder.max_share is None:
             continue
@@ -369,9 +369,9 @@ def _warnings(
                 )
 
 
-def _starts(frame: pd.DataFrame, reads: Sequence[TemplateRead]) -> np.ndarray:
+def _starts(reads: Sequence[TemplateRead]) -> np.ndarray:
     """The frame index of each file's first row (the frame is in file order)."""
-    return np.searchsorted(frame["_file"].to_numpy(), np.arange(len(reads)))
+    return np.cumsum([0, *(len(read.rows) for read in reads)])[:-1]
 
 
 def _repeated_descriptions(
