@@ -23,7 +23,7 @@ import subprocess
 import sys
 import warnings
 import zipfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -267,6 +267,12 @@ def fifo(folder: Path) -> Path:
 def streamed_sheet(folder: Path, name: str, block: bytes, times: int) -> Path:
     """The base template whose « Actions » sheet carries ``block`` ``times`` times before the
     end of its data, streamed into the zip (the whole is never held in memory nor on disk)."""
+    return streamed_rows(folder, name, lambda head: (block for _ in range(times)))
+
+
+def streamed_rows(folder: Path, name: str, blocks: Callable[[bytes], Iterable[bytes]]) -> Path:
+    """The base template whose « Actions » sheet carries ``blocks(head)`` (``head``: the sheet
+    up to the end of its data) before the end of its data, streamed into the zip."""
     base = template(folder, ".base.xlsx")
     path = folder / name
     with zipfile.ZipFile(base) as old, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as new:
@@ -278,7 +284,7 @@ def streamed_sheet(folder: Path, name: str, block: bytes, times: int) -> Path:
             head, tail = data.split(b"</sheetData>", 1)
             with new.open(SHEET_PART, "w") as part:
                 part.write(head)
-                for _ in range(times):
+                for block in blocks(head):
                     part.write(block)
                 part.write(b"</sheetData>" + tail)
     base.unlink()
@@ -335,25 +341,13 @@ def quoted_far_cell(folder: Path) -> Path:
 def million_rows(folder: Path) -> Path:
     """A million formatted empty rows under the table (as when a whole column is formatted),
     streamed into the zip."""
-    base = template(folder, ".base.xlsx")
-    path = folder / "retour.xlsx"
-    with zipfile.ZipFile(base) as old, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as new:
-        for info in old.infolist():
-            data = old.read(info)
-            if info.filename != SHEET_PART:
-                new.writestr(info.filename, data)
-                continue
-            head, tail = data.split(b"</sheetData>", 1)
-            last = max(int(n) for n in re.findall(rb'<row r="(\d+)"', head))
-            with new.open(SHEET_PART, "w") as part:
-                part.write(head)
-                for start in range(last + 1, 1_000_001 + last, 20_000):
-                    stop = min(start + 20_000, 1_000_001 + last)
-                    part.write(b"".join(b'<row r="%d"><c r="A%d" s="1"/></row>' % (n, n)
-                                        for n in range(start, stop)))
-                part.write(b"</sheetData>" + tail)
-    base.unlink()
-    return path
+    def rows(head: bytes) -> Iterator[bytes]:
+        last = max(int(n) for n in re.findall(rb'<row r="(\d+)"', head))
+        for start in range(last + 1, 1_000_001 + last, 20_000):
+            stop = min(start + 20_000, 1_000_001 + last)
+            yield b"".join(b'<row r="%d"><c r="A%d" s="1"/></row>' % (n, n)
+                           for n in range(start, stop))
+    return streamed_rows(folder, "retour.xlsx", rows)
 
 
 def many_members(folder: Path) -> Path:
