@@ -345,12 +345,9 @@ def _warnings(
             continue
         key = L.funder_key(funder.code)
         cents = frame[key].to_numpy(dtype="int64", na_value=0)
-        # A float comparison finds the candidates, with room for its rounding; the exact
-        # comparison in Decimal decides.
-        # (a total not in whole cents is rounded up there: one cent less is below it)
-        limit = (totals - 1) * (float(funder.max_share) - 1e-6)
-        near = (totals > 0) & (cents * 100.0 >= limit)
-        for index in np.flatnonzero(near).tolist():
+        # Only the rows this funder pays can be above its cap: the exact comparison in
+        # Decimal decides for them.
+        for index in np.flatnonzero((cents > 0) & (totals > 0)).tolist():
             read = reads[files[index]]
             position = index - int(starts[files[index]])
             amount, total = read.values[key][position], read.values["total"][position]
