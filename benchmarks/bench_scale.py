@@ -1030,21 +1030,13 @@ def judge(rows: list[Row], sizes: Sequence[int]) -> list[Row]:
                 _judge(row, checks)
             else:
                 row.target = f"({speedup})"
-        elif name.startswith("floor"):
+        elif name.startswith(("read+validate", "floor")):  # a floor row is not a target
             _ratio(
                 row,
                 _find(rows, "read files: python-calamine", size),
                 1.5,
                 "python-calamine's read, wall",
-                False,
-            )
-        elif name.startswith("read+validate"):
-            _ratio(
-                row,
-                _find(rows, "read files: python-calamine", size),
-                1.5,
-                "python-calamine's read, wall",
-                size == largest,
+                name.startswith("read+validate") and size == largest,
             )
         elif name == "write annex: xlfunding write_annex":
             _ratio(
