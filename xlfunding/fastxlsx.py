@@ -31,7 +31,6 @@ from xlfunding.xlsx import (
     XlsxFile,
     _broken,
     split_ref,
-    unescape,
 )
 
 try:
@@ -56,8 +55,15 @@ _NO_VALUE = re.compile(
 # columns A to BL ("MAX_FAST_COLUMNS"): the literal start keeps the search in C.
 _UNUSUAL_REF = re.compile(rb'r="(?![0-9]{1,7}"|(?:[A-Z]|A[A-Z]|B[A-L])[0-9]{1,7}")')
 # "=" followed by a space or a single quote, or preceded by a space: starting with the literal
-# "=" keeps the search in C.
+# "=" keeps the search in C. Text says "coût = somme" too: then every tag must be plain.
 _ODD_EQUALS = re.compile(rb"=(?:(?<=[ \t\r\n]=)|[ \t\r\n'])")
+# A "<" that does not start a plain tag, as Excel, LibreOffice, openpyxl and XlsxWriter write
+# them: a name, attributes each one space, a name, "=" and a value in double quotes without
+# "<" or ">", then an optional "/" and ">"; or the XML declaration. A comment, CDATA, a tag cut
+# by the end of the window, or an attribute in any other form is one.
+_NOT_PLAIN_TAG = re.compile(
+    rb'<(?!/?[A-Za-z_][\w.:-]*(?: [A-Za-z_][\w.:-]*="[^"<>]*")* ?/?>|\?xml [^<>]*\?>)'
+)
 _NAME_END = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.")
 _REF = re.compile(rb'\br="([A-Z]{1,3}\d{1,7})"')
 _F_TEXT = re.compile(rb"<f\b[^>]*>([^<]*)</f>")
@@ -172,16 +178,17 @@ class FastXlsxFile(XlsxFile):
                 else:  # cut where a row starts, so that no row tag straddles the cut
                     limit = data.rfind(b"<row", 0, len(data) - OVERLAP)
                     limit = limit if limit > 0 else max(0, len(data) - OVERLAP)
-                _scan_window(data, limit, scan)
+                # "whole": the part fits in this first window, seen from its very start
+                _scan_window(data, limit, scan, whole=final and not pending)
                 if final:
                     return scan
                 pending = data[limit:]
 
 
-def _scan_window(data: bytes, limit: int, scan: _Scan) -> None:
+def _scan_window(data: bytes, limit: int, scan: _Scan, whole: bool = False) -> None:
     """Record what starts before ``limit`` in ``data``. Byte tests in C skip the patterns
     that cannot match, so a clean sheet costs one pass for its rows and one for its refs."""
-    if _doubtful_refs(data):
+    if _doubtful_refs(data, whole):
         scan.doubtful = True  # past column BL, or a malformed reference
     for match in _ROW.finditer(data, 0, limit):
         row = int(match[1])
@@ -208,13 +215,18 @@ def _scan_window(data: bytes, limit: int, scan: _Scan) -> None:
                 scan.special[ref[1].decode()] = make(match[0])
 
 
-def _doubtful_refs(data: bytes) -> bool:
+def _doubtful_refs(data: bytes, whole: bool = False) -> bool:
     """An ``r`` attribute (a row's or a cell's) past column BL or malformed: calamine would
     allocate for it, or misplace the cell, so the safe reader decides. The other attributes
     whose name ends in "r" (``operator="…"``) and the namespace ``xmlns:r`` are let through.
     An attribute in single quotes or with spaces around its "=" (XML allows both, Excel
-    writes neither) would escape the patterns: such a sheet goes to the safe reader too."""
-    if _ODD_EQUALS.search(data) is not None:
+    writes neither) would escape the patterns: such a sheet goes to the safe reader too,
+    unless ``data`` is the ``whole`` part and every tag in it is plain: the "=" is then in a
+    text, as openpyxl writes inline strings ("coût total = somme"). A window of a larger part
+    may start inside a tag, whose "<" it does not see: it is not excused."""
+    if _ODD_EQUALS.search(data) is not None and (
+        not whole or _NOT_PLAIN_TAG.search(data) is not None
+    ):
         return True
     for match in _UNUSUAL_REF.finditer(data):
         at = match.start()
@@ -231,7 +243,7 @@ def _error_cell(xml: bytes) -> Cell:
     return Cell(
         "e",
         value[1].decode() if value else "#ERREUR",
-        unescape(formula[1].decode()) if formula else None,
+        _xml_text(formula[1].decode()) if formula else None,
     )
 
 
@@ -241,13 +253,22 @@ def _no_value_cell(xml: bytes) -> Cell:
 
 
 def _xml_text(text: str) -> str:
-    return (
-        text.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", '"')
-        .replace("&apos;", "'")
-        .replace("&amp;", "&")
-    )
+    """A text node's characters as an XML parser gives them: the five entities and the
+    character references (``&#233;``, ``&#x41;``) decoded; no other entity can be declared
+    (a DTD is refused)."""
+    return _REFERENCE.sub(_referenced, text) if "&" in text else text
+
+
+_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
+_REFERENCE = re.compile(r"&(?:(lt|gt|amp|quot|apos)|#([0-9]{1,7})|#x([0-9A-Fa-f]{1,6}));")
+
+
+def _referenced(match: re.Match[str]) -> str:
+    name, decimal, hexadecimal = match.groups()
+    if name:
+        return _ENTITIES[name]
+    code = int(decimal) if decimal else int(hexadecimal, 16)
+    return chr(code) if code <= 0x10FFFF else match[0]
 
 
 def _cell(value: object) -> Cell:
