@@ -12,6 +12,7 @@ too far, or any surprise, is read by the safe sparse reader instead: same cells,
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -275,7 +276,7 @@ def _cell(value: object) -> Cell:
     if isinstance(value, bool):
         return Cell("b", value)
     if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
+        if not math.isfinite(value):
             return Cell("e", "#NOMBRE!")
         return Cell("n", excel_decimal(value))
     if isinstance(value, int):

@@ -17,7 +17,13 @@ from xlfunding.model import Action, Location
 from xlfunding.money import ZERO, format_euros
 from xlfunding.problems import Problem, Report, Severity
 from xlfunding.reader import TEXT_FIELDS, TemplateRead, read_template
-from xlfunding.schema import amount_columns, build_schema, funder_columns, whole_key
+from xlfunding.schema import (
+    TITLE_MAX,
+    amount_columns,
+    build_schema,
+    funder_columns,
+    whole_key,
+)
 from xlfunding.settings import Settings, load_settings
 
 HEADERS = dict(L.FIXED_HEADERS)
@@ -247,7 +253,7 @@ def _problem(
             "doit être envoyée dans le modèle de ce porteur."
         )
     elif code == "text-too-long":
-        limit = 255 if column == "title" else L.MAX_CELL_TEXT
+        limit = TITLE_MAX if column == "title" else L.MAX_CELL_TEXT
         message = (
             f"Le texte fait {len(str(value))} caractères ; {limit} au plus : raccourcissez-le."
         )

@@ -9,6 +9,7 @@ Excel writes; ``XlsxFile`` (in ``xlsx``) turns both into its French refusals.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -399,7 +400,7 @@ def _cell(kind: str, raw: str | None, formula: str | None, strings: list[str]) -
     if not _NUMBER.fullmatch(raw):
         return Cell("e", "#NOMBRE?", formula)
     number = float(raw)
-    if number in (float("inf"), float("-inf")):
+    if math.isinf(number):  # "1e999": NaN cannot match _NUMBER
         return Cell("e", "#NOMBRE!", formula)
     return Cell("n", excel_decimal(number), formula)  # 15 significant digits, as Excel shows
 
