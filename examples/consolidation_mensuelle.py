@@ -27,7 +27,7 @@ import sys
 from pathlib import Path
 
 from xlfunding.annex_reader import read_annex
-from xlfunding.consolidate import run_consolidate
+from xlfunding.consolidate_job import run_consolidate
 from xlfunding.errors import XlfundingError
 from xlfunding.settings import Settings, load_settings
 

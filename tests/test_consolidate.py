@@ -18,7 +18,8 @@ import pytest
 from seeddata import seed_actions
 
 from xlfunding import consolidate as consolidate_module
-from xlfunding.consolidate import ConsolidationBug, Status, consolidate, run_consolidate
+from xlfunding.consolidate import ConsolidationBug, Status, consolidate
+from xlfunding.consolidate_job import run_consolidate
 from xlfunding.settings import Settings, default_settings_path, settings_from_dict
 from xlfunding.template import write_template
 

@@ -14,7 +14,8 @@ import xlsxwriter
 from seeddata import seed_actions, seed_programme
 
 from xlfunding.annex import write_annex
-from xlfunding.consolidate import consolidate, run_consolidate
+from xlfunding.consolidate import consolidate
+from xlfunding.consolidate_job import run_consolidate
 from xlfunding.evolutions import (
     ADDED,
     CHANGED,

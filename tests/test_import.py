@@ -21,9 +21,10 @@ from xlfunding.annex_reader import read_annex
 from xlfunding.cli import app
 from xlfunding.errors import UnreadableFile, WrongProgramme
 from xlfunding.import_text import parse_budget
-from xlfunding.importer import ImportResult, import_annex, write_import
+from xlfunding.importer import ImportResult, import_annex
 from xlfunding.model import Action, Programme
-from xlfunding.renew import renew, settings_for_year, write_renewed
+from xlfunding.prefilled import write_import, write_renewed
+from xlfunding.renew import renew, settings_for_year
 from xlfunding.settings import Funder, Settings, load_settings
 from xlfunding.validate import validate_file
 

@@ -35,7 +35,7 @@ _EXPORTS = {
     "read_annex": "xlfunding.annex_reader",
     "consolidate": "xlfunding.consolidate",
     "import_annex": "xlfunding.importer",
-    "write_import": "xlfunding.importer",
+    "write_import": "xlfunding.prefilled",
     "renew": "xlfunding.renew",
 }
 

@@ -8,7 +8,6 @@ printed budget text is never parsed.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import zipfile
 from decimal import Decimal
@@ -18,7 +17,7 @@ from typing import Any
 from xlfunding.errors import NotATemplate, UnreadableFile, WrongProgramme
 from xlfunding.model import Action, Location, Programme
 from xlfunding.money import ZERO, AmountError, parse_amount
-from xlfunding.settings import Settings, settings_from_dict
+from xlfunding.settings import Settings, settings_from_json, settings_to_dict
 
 ANNEX_FORMAT = "xlfunding-annexe"
 ANNEX_VERSION = "1"
@@ -46,41 +45,6 @@ def annex_metadata(settings: Settings, layout: dict[str, Any]) -> list[tuple[str
         ("settings", json.dumps(settings_to_dict(settings), ensure_ascii=False)),
         ("layout", json.dumps(layout, ensure_ascii=False)),
     ]
-
-
-def settings_to_dict(settings: Settings) -> dict[str, Any]:
-    """The inverse of ``settings_from_dict``: what the annex stores to rebuild its settings."""
-    funders = []
-    for funder in settings.funders:
-        item: dict[str, Any] = {"code": funder.code, "label": funder.label, "group": funder.group}
-        if funder.max_share is not None:
-            share = funder.max_share
-            item["max_share"] = int(share) if share == share.to_integral_value() else float(share)
-        funders.append(item)
-    deliberations = []
-    for deliberation in settings.deliberations:
-        entry: dict[str, Any] = {"acte": deliberation.acte}
-        for key in ("teletransmission", "reception"):
-            date = getattr(deliberation, key)
-            if date is not None:
-                entry[key] = date.isoformat()
-        deliberations.append(entry)
-    return {
-        "programme": {
-            "year": settings.year,
-            "commune": settings.commune,
-            "qpv": settings.qpv,
-            "title": settings.title,
-            "annex_label": settings.annex_label,
-            "contact": settings.contact,
-            "deadline": settings.deadline,
-        },
-        "axes": list(settings.axes),
-        "sponsors": list(settings.sponsors),
-        "groups": list(settings.groups),
-        "funders": funders,
-        "deliberations": deliberations,
-    }
 
 
 def read_annex(path: Path | str, settings: Settings | None = None) -> Programme:
@@ -142,12 +106,7 @@ def _metadata(book: Any, path: Path) -> dict[str, str]:
 
 def _stored_settings(meta: dict[str, str], path: Path) -> Settings:
     try:
-        data = json.loads(meta["settings"])
-        for entry in data.get("deliberations", []):
-            for key in ("teletransmission", "reception"):
-                if key in entry:
-                    entry[key] = dt.date.fromisoformat(entry[key])
-        return settings_from_dict(data)
+        return settings_from_json(json.loads(meta["settings"]))
     except Exception as exc:  # any damage to the stored settings means the same thing
         raise NotAnAnnex(path, "les paramètres enregistrés dans l'annexe sont illisibles") from exc
 

@@ -155,7 +155,8 @@ def _renew(
     force: bool,
 ) -> None:
     """``template --from/--year``: next year's templates, pre-filled, and their settings."""
-    from xlfunding.renew import renew, renewal_summary, write_renewed
+    from xlfunding.prefilled import renewal_summary, write_renewed
+    from xlfunding.renew import renew
 
     renewal = renew(source, chosen, year=year, clear_amounts=sans_montants)
     if renewal.report.problems:
@@ -206,8 +207,8 @@ def import_(
     Exemple : xlfunding import annexe-2025.txt -o programme.xlsx
     """
     from xlfunding.import_text import fold
-    from xlfunding.importer import import_annex, write_import
-    from xlfunding.renew import import_summary
+    from xlfunding.importer import import_annex
+    from xlfunding.prefilled import import_summary, write_import
 
     chosen = _settings(settings)
     if add_funders is not None and fold(add_funders) not in {fold(g) for g in chosen.groups}:
@@ -339,7 +340,7 @@ def consolidate(
     2 mauvais usage. Exemple : xlfunding consolidate retours/ -o annexe-2025-11.xlsx
     --report rapport-2025-11.xlsx
     """
-    from xlfunding.consolidate import run_consolidate
+    from xlfunding.consolidate_job import run_consolidate
 
     raise typer.Exit(
         run_consolidate(

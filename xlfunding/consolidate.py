@@ -25,14 +25,11 @@ Rules (the README and the report say the same):
 from __future__ import annotations
 
 import datetime as dt
-import sys
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
 
-from xlfunding.errors import OutputError, UnreadableFile, XlfundingError
 from xlfunding.evolutions import Evolutions, action_key, compare
 from xlfunding.inbox import (
     OLDEST,
@@ -61,7 +58,6 @@ __all__ = [
     "RowResult",
     "Status",
     "consolidate",
-    "run_consolidate",
 ]
 
 
@@ -150,56 +146,6 @@ def consolidate(
         ledger = _ledger(files, len(found), programme)
     changes = compare(before, programme, origin) if isinstance(before, Programme) else None
     return Consolidation(settings, files, programme, ledger, strict, changes)
-
-
-def run_consolidate(
-    inbox: Path | str,
-    output: Path | str,
-    *,
-    report: Path | str | None = None,
-    json_out: bool = False,
-    strict: bool = False,
-    previous: Path | str | None = None,
-    show_sources: bool = False,
-    force: bool = False,
-    settings: Settings | Path | str | None = None,
-    stdout: TextIO | None = None,
-) -> int:
-    """What ``xlfunding consolidate`` does: the annex (unless ``strict`` and errors), the report
-    workbook, the JSON or text summary on ``stdout``. Returns the exit code: 0 complete, 1
-    something was left out (or nothing accepted), 2 misuse (inbox missing, output not
-    writable or inside the inbox, ``previous`` not an annex), said in one line on stderr."""
-    from xlfunding import report_workbook as out
-
-    stdout = stdout or sys.stdout
-    inbox, output = Path(inbox), Path(output)
-    report = Path(report) if report is not None else None
-    try:
-        chosen = settings if isinstance(settings, Settings) else load_settings(settings)
-        if not inbox.is_dir():
-            raise UnreadableFile(inbox, "dossier des retours introuvable")
-        for path in (output, report):
-            if path is not None:
-                out.check_outputs(path, inbox, force)
-        if report is not None and report.resolve() == output.resolve():
-            raise OutputError(report, "le rapport et l'annexe doivent être deux fichiers")
-        with without_cycle_collector():  # the actions stay in memory until the report is out
-            result = consolidate(inbox, chosen, strict=strict, previous=previous, progress=True)
-            annex = (
-                out.write_annex_of(result, output, show_sources, force)
-                if result.writes_annex
-                else None
-            )
-            if report is not None:
-                out.write_report(result, report, force=force, annex=annex)
-    except XlfundingError as exc:
-        print(f"✗ {exc.message}", file=sys.stderr)
-        return 2
-    if json_out:
-        out.write_json(result, annex, stdout)
-    else:
-        stdout.write(out.summary_text(result, annex, report) + "\n")
-    return 0 if result.complete else 1
 
 
 def _supersede(files: list[FileResult]) -> None:

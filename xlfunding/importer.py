@@ -33,10 +33,9 @@ from xlfunding.import_text import (
 from xlfunding.model import Action, Location
 from xlfunding.money import ZERO, format_euros
 from xlfunding.problems import Problem, Report
-from xlfunding.renew import extended_settings, write_import
-from xlfunding.settings import Funder, Settings, load_settings
+from xlfunding.settings import Funder, Settings, extended_settings, load_settings
 
-__all__ = ["ImportResult", "import_annex", "source_kind", "write_import"]
+__all__ = ["ImportResult", "import_annex", "source_kind"]
 
 
 @dataclass

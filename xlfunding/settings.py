@@ -10,8 +10,8 @@ import datetime as dt
 import hashlib
 import json
 import tomllib
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
@@ -263,3 +263,57 @@ def _deliberations(value: object, check: _Checker) -> tuple[Deliberation, ...]:
             dates.append(date)
         result.append(Deliberation(acte, dates[0], dates[1]))
     return tuple(result)
+
+
+def settings_to_dict(settings: Settings) -> dict[str, Any]:
+    """The settings as JSON-ready data (dates as ISO text): what the annex stores to rebuild its
+    settings, read back by ``settings_from_json``."""
+    funders = []
+    for funder in settings.funders:
+        item: dict[str, Any] = {"code": funder.code, "label": funder.label, "group": funder.group}
+        if funder.max_share is not None:
+            share = funder.max_share
+            item["max_share"] = int(share) if share == share.to_integral_value() else float(share)
+        funders.append(item)
+    deliberations = []
+    for deliberation in settings.deliberations:
+        entry: dict[str, Any] = {"acte": deliberation.acte}
+        for key in ("teletransmission", "reception"):
+            date = getattr(deliberation, key)
+            if date is not None:
+                entry[key] = date.isoformat()
+        deliberations.append(entry)
+    return {
+        "programme": {
+            "year": settings.year,
+            "commune": settings.commune,
+            "qpv": settings.qpv,
+            "title": settings.title,
+            "annex_label": settings.annex_label,
+            "contact": settings.contact,
+            "deadline": settings.deadline,
+        },
+        "axes": list(settings.axes),
+        "sponsors": list(settings.sponsors),
+        "groups": list(settings.groups),
+        "funders": funders,
+        "deliberations": deliberations,
+    }
+
+
+def settings_from_json(data: dict[str, Any], path: Path | None = None) -> Settings:
+    """The inverse of ``settings_to_dict``: the dates of its deliberations are ISO text."""
+    data = json.loads(json.dumps(data))  # a copy: the caller's data stays as it was
+    for entry in data.get("deliberations", []):
+        for key in ("teletransmission", "reception"):
+            if isinstance(entry.get(key), str):
+                entry[key] = dt.date.fromisoformat(entry[key])
+    return settings_from_dict(data, path)
+
+
+def extended_settings(settings: Settings, names: Sequence[str], group: str) -> Settings:
+    """The settings plus a funder for each name, in ``group`` (checked like a settings file)."""
+    data = settings_to_dict(settings)
+    for name in names:
+        data["funders"].append({"code": name, "label": name, "group": group})
+    return replace(settings_from_json(data, settings.path), path=None)
