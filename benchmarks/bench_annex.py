@@ -12,10 +12,10 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
-from xlfunding.annex import write_annex
-from xlfunding.annex_reader import read_annex
 from xlfunding.model import Action, Programme
+from xlfunding.read.annex import read_annex
 from xlfunding.settings import Settings, settings_from_dict
+from xlfunding.write.annex import write_annex
 
 
 def settings() -> Settings:

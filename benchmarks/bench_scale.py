@@ -299,7 +299,7 @@ def _meta(settings) -> dict[str, Any]:  # type: ignore[no-untyped-def]
 def prepare(inputs: Inputs, sizes: Sequence[int], sheet_rows: int) -> None:
     """Write what is missing: the returns (a pool, linked into one inbox per size), their
     records, and the one-sheet file."""
-    from xlfunding.template import write_template
+    from xlfunding.write.template import write_template
 
     settings = _settings()
     args = (settings.axes, settings.sponsors, settings.funder_codes)
@@ -441,9 +441,9 @@ def bare_annex(path: Path, meta: dict[str, Any], rows: Iterable[BareRow]) -> int
     sheet.write_string(0, 0, meta["title"].upper())
     sheet.write_string(1, 0, meta["label"])
     sheet.write_string(2, 3, "Coût total de la programmation")
-    from xlfunding.annex_layout import HEADERS
+    from xlfunding.layout import ANNEX_HEADERS
 
-    headers = [*HEADERS, "Source", *codes]
+    headers = [*ANNEX_HEADERS, *codes]
     for col, header in enumerate(headers):
         sheet.write_string(3, col, header)
     line, subtotals, totals = 4, [], [0.0] * len(numeric)
@@ -542,7 +542,7 @@ def step_read_validate(inputs: Inputs, n: int) -> Work:
     """What consolidation does before writing: triage, read, check, rules, ledger. The heavy
     libraries are imported where consolidate imports them (in the reading workers, from 32
     returns on), so "work" includes their import there."""
-    from xlfunding.consolidate import consolidate
+    from xlfunding.month.consolidate import consolidate
 
     settings = _settings()
     return _timed(lambda: consolidate(inputs.inbox(n), settings).ledger.actions_accepted)
@@ -552,7 +552,7 @@ def step_pandera(inputs: Inputs, n: int) -> Work:
     """pandera alone, on the frame of ``n`` returns built by validate.frame_of."""
     import pandera.errors
 
-    from xlfunding.reader import read_template
+    from xlfunding.read.template import read_template
     from xlfunding.schema import build_schema
     from xlfunding.validate import frame_of
 
@@ -597,7 +597,7 @@ def _floor_fastexcel(paths: list[str], checked: bool = False) -> list[Any]:
     sent = []
     for path in paths:
         if checked:
-            from xlfunding.fastxlsx import FastXlsxFile
+            from xlfunding.read.fast import FastXlsxFile
 
             with FastXlsxFile(Path(path)) as book:
                 for name in (META_SHEET, "Actions"):
@@ -611,15 +611,15 @@ def _floor_fastexcel(paths: list[str], checked: bool = False) -> list[Any]:
 
 
 def step_floor(design: str, inputs: Inputs, n: int) -> Work:
-    """The reading half of a parallel design: batches of ``inbox.BATCH`` files on every core
+    """The reading half of a parallel design: batches of ``reading.BATCH`` files on every core
     (fork, as consolidate), pandas and pandera imported by the main process while the
     workers read; fastexcel's tables end as one pandas frame. No check, no action built."""
     import concurrent.futures as cf
     import functools
     import multiprocessing
 
-    from xlfunding.inbox import BATCH
-    from xlfunding.parallel import workers
+    from xlfunding.month.parallel import workers
+    from xlfunding.month.reading import BATCH
 
     files = [str(p) for p in _files(inputs.inbox(n))]
     work: Callable[[list[str]], list[Any]] = (
@@ -655,8 +655,8 @@ def step_annex(writer: str, inputs: Inputs, actions: int) -> Work:
         if writer == "bare":
             rows = _bare_rows(records)
             return _timed(lambda: bare_annex(out / "annexe.xlsx", meta, rows))
-        from xlfunding.annex import write_annex
         from xlfunding.model import Programme
+        from xlfunding.write.annex import write_annex
 
         settings = _settings()
         programme = Programme(settings, tuple(_actions(records, meta["codes"], inputs.inbox(n))))

@@ -26,9 +26,9 @@ import re
 import sys
 from pathlib import Path
 
-from xlfunding.annex_reader import read_annex
-from xlfunding.consolidate_job import run_consolidate
 from xlfunding.errors import XlfundingError
+from xlfunding.month.job import run_consolidate
+from xlfunding.read.annex import read_annex
 from xlfunding.settings import Settings, load_settings
 
 ANNEX_NAME = re.compile(r"annexe-(\d{4}-\d{2})\.xlsx")

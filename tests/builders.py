@@ -29,9 +29,9 @@ import openpyxl
 from openpyxl.worksheet.worksheet import Worksheet
 
 from xlfunding.model import Action
+from xlfunding.read.xlsx import XlsxFile
 from xlfunding.settings import Settings, load_settings
-from xlfunding.template import write_template
-from xlfunding.xlsx import XlsxFile
+from xlfunding.write.template import write_template
 
 SHEET = "Actions"
 CAPACITY = 10  # a small table keeps the files small and the tests fast

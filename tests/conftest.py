@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from xlfunding.libreoffice import find_soffice
 from xlfunding.settings import Settings, load_settings
+from xlfunding.write.libreoffice import find_soffice
 
 
 @pytest.fixture(scope="session")

@@ -32,7 +32,7 @@ from xml.sax.saxutils import escape
 from xlfunding.errors import HostileFile, NotAnXlsx, UnreadableFile
 from xlfunding.model import Action
 from xlfunding.settings import load_settings
-from xlfunding.template import write_template
+from xlfunding.write.template import write_template
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "retours" / "ccas-2025.xlsx"

@@ -17,7 +17,7 @@ sys.path.insert(0, str(HERE))
 from seeddata import seed_actions  # noqa: E402
 
 from xlfunding.settings import Settings, load_settings  # noqa: E402
-from xlfunding.template import write_template  # noqa: E402
+from xlfunding.write.template import write_template  # noqa: E402
 
 BLANK = Path("templates") / "modele-2025.xlsx"
 FULL = Path("examples") / "programmation-2025.xlsx"

@@ -15,14 +15,14 @@ from typing import Any
 import openpyxl
 import pytest
 from seeddata import ANNEX_TEXT, FIGURES, descriptions, seed_programme
+from xlsxdump import dump_workbook
 
-from xlfunding.annex import export_pdf, write_annex
-from xlfunding.annex_reader import NotAnAnnex, read_annex
 from xlfunding.errors import NotATemplate, OutputError, WrongProgramme
-from xlfunding.libreoffice import LibreOfficeMissing, recalculated_copy
 from xlfunding.model import Action, Location, Programme
+from xlfunding.read.annex import NotAnAnnex, read_annex
 from xlfunding.settings import Settings, load_settings, settings_from_dict
-from xlfunding.workbook_dump import dump_workbook
+from xlfunding.write.annex import export_pdf, write_annex
+from xlfunding.write.libreoffice import LibreOfficeMissing, recalculated_copy
 
 GOLDEN = Path(__file__).parent / "golden" / "annex-2025.txt"
 SHARES = FIGURES["shares_percent_as_printed"]
@@ -370,7 +370,7 @@ def test_pdf_first_page_has_title_and_total(
 
 
 def test_pdf_without_libreoffice_says_so(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr("xlfunding.annex.find_soffice", lambda: None)
+    monkeypatch.setattr("xlfunding.write.annex.find_soffice", lambda: None)
     with pytest.raises(LibreOfficeMissing, match="LibreOffice n'est pas installé"):
         export_pdf(tmp_path / "annexe.xlsx", tmp_path / "annexe.pdf")
     assert not (tmp_path / "annexe.pdf").exists()
@@ -438,7 +438,7 @@ def test_a_cell_written_out_of_row_order_is_an_error_not_a_silent_loss(tmp_path)
     """The annex streams its rows (constant memory): a late write must fail loudly."""
     import xlsxwriter
 
-    from xlfunding.annex_layout import OPTIONS, InOrderSheet
+    from xlfunding.write.annex_layout import OPTIONS, InOrderSheet
 
     book = xlsxwriter.Workbook(str(tmp_path / "x.xlsx"), OPTIONS)
     sheet = book.add_worksheet("Annexe", InOrderSheet)
@@ -453,7 +453,7 @@ def test_a_row_written_out_of_order_by_the_fast_writers_is_an_error(tmp_path):
     import xlsxwriter
     from xlsxwriter.worksheet import Worksheet
 
-    from xlfunding.annex_layout import OPTIONS, InOrderSheet, next_row
+    from xlfunding.write.annex_layout import OPTIONS, InOrderSheet, next_row
 
     book = xlsxwriter.Workbook(str(tmp_path / "x.xlsx"), OPTIONS)
     sheet = book.add_worksheet("Annexe", InOrderSheet)

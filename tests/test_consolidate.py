@@ -17,11 +17,11 @@ import openpyxl
 import pytest
 from seeddata import seed_actions
 
-from xlfunding import consolidate as consolidate_module
-from xlfunding.consolidate import ConsolidationBug, Status, consolidate
-from xlfunding.consolidate_job import run_consolidate
+from xlfunding.month import consolidate as consolidate_module
+from xlfunding.month.consolidate import ConsolidationBug, Status, consolidate
+from xlfunding.month.job import run_consolidate
 from xlfunding.settings import Settings, default_settings_path, settings_from_dict
-from xlfunding.template import write_template
+from xlfunding.write.template import write_template
 
 ROOT = Path(__file__).parent.parent
 RETURNS = ROOT / "examples" / "retours"
@@ -224,14 +224,14 @@ def test_same_save_time_then_mtime_then_name(tmp_path: Path, settings: Settings)
 
 def test_a_crashing_reader_does_not_stop_the_batch(tmp_path: Path, settings: Settings,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    import xlfunding.reader
+    import xlfunding.read.template
 
     inbox = tmp_path / "retours"
     shutil.copytree(RETURNS, inbox)
     for name in ("boucle.xlsx", "enorme.xlsx"):
         shutil.copyfile(RETURNS / "ccas-2025.xlsx", inbox / name)
         (inbox / name).write_bytes((inbox / name).read_bytes() + name.encode())
-    real = xlfunding.reader.read_template
+    real = xlfunding.read.template.read_template
 
     def fragile(path, settings):  # type: ignore[no-untyped-def]
         if Path(path).name == "boucle.xlsx":
@@ -240,7 +240,7 @@ def test_a_crashing_reader_does_not_stop_the_batch(tmp_path: Path, settings: Set
             raise MemoryError()
         return real(path, settings)
 
-    monkeypatch.setattr(xlfunding.reader, "read_template", fragile)
+    monkeypatch.setattr(xlfunding.read.template, "read_template", fragile)
     result = consolidate(inbox, settings)
     status = {f.name: str(f.status) for f in result.files}
     assert status == {"boucle.xlsx": "illisible", "ccas-2025.xlsx": "valide",

@@ -10,11 +10,11 @@ import openpyxl
 import pytest
 from builders import SHEET, digest, edit, problem_rows, set_cell, workbook
 
-from xlfunding.corrections import write_corrections
 from xlfunding.errors import OutputError
-from xlfunding.libreoffice import convert
 from xlfunding.problems import Report
 from xlfunding.validate import validate_file, validate_files
+from xlfunding.write.corrections import write_corrections
+from xlfunding.write.libreoffice import convert
 
 LIST_SHEET = "À corriger"
 # B5 and B6: the same title "=1+1" for CCAS (a text that looks like a formula);

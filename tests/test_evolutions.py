@@ -13,10 +13,9 @@ import pytest
 import xlsxwriter
 from seeddata import seed_actions, seed_programme
 
-from xlfunding.annex import write_annex
-from xlfunding.consolidate import consolidate
-from xlfunding.consolidate_job import run_consolidate
-from xlfunding.evolutions import (
+from xlfunding.model import Programme
+from xlfunding.month.consolidate import consolidate
+from xlfunding.month.evolutions import (
     ADDED,
     CHANGED,
     REMOVED,
@@ -25,8 +24,9 @@ from xlfunding.evolutions import (
     compare,
     write_evolutions_sheet,
 )
-from xlfunding.model import Programme
+from xlfunding.month.job import run_consolidate
 from xlfunding.settings import Settings
+from xlfunding.write.annex import write_annex
 
 RETURNS = Path(__file__).parent.parent / "examples" / "retours"
 GONE = "Fête de quartier"

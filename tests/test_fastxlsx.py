@@ -15,8 +15,8 @@ from hostile import CASES as HOSTILE
 from hostile import quoted_far_cell, xfd1048576
 from test_validate import CASES, build
 
-from xlfunding.fastxlsx import FastXlsxFile, python_calamine
 from xlfunding.problems import Report
+from xlfunding.read.fast import FastXlsxFile, python_calamine
 from xlfunding.validate import validate_file
 
 ROOT = Path(__file__).parent.parent
@@ -52,7 +52,7 @@ def test_same_report_on_the_examples(path, monkeypatch):
 
 def _table_read_by_calamine(path: Path) -> bool:
     """Whether the fast engine reads the actions table with calamine (not the safe reader)."""
-    from xlfunding.reader import _find_table
+    from xlfunding.read.template import _find_table
     from xlfunding.settings import load_settings
 
     with FastXlsxFile(path) as book:
@@ -112,7 +112,7 @@ def test_a_far_cell_never_reaches_calamine(tmp_path, far_cell):
 def test_tiny_chunks_find_the_same_cells(tmp_path, code, monkeypatch):
     """The scan reads the sheet by chunks: with chunks of a few hundred bytes, every cut
     falls inside rows and cells, and the report must not change."""
-    import xlfunding.fastxlsx as fast
+    import xlfunding.read.fast as fast
 
     path = build(tmp_path, CASES[code][0])
     monkeypatch.setenv("XLFUNDING_ENGINE", "auto")
@@ -146,7 +146,7 @@ def test_tiny_chunks_find_the_same_cells(tmp_path, code, monkeypatch):
     (b'<c r="A2"><is><t>a = b</t></is></c><c r="A3', True),  # cut at the end
 ])
 def test_references_calamine_must_not_see_are_found(xml: bytes, doubtful: bool) -> None:
-    from xlfunding.fastxlsx import _doubtful_refs
+    from xlfunding.read.fast import _doubtful_refs
 
     assert _doubtful_refs(xml, whole=True) is doubtful
     if doubtful:  # a window is never excused more than a whole part
@@ -156,7 +156,7 @@ def test_references_calamine_must_not_see_are_found(xml: bytes, doubtful: bool) 
 def test_a_text_with_an_equals_sign_is_excused_only_in_a_whole_part() -> None:
     """A window of a large part can start inside a tag (``r='XFD1048576'>`` with its "<" in
     the previous window, or behind a "<row>" written inside an attribute): not excused."""
-    from xlfunding.fastxlsx import _doubtful_refs
+    from xlfunding.read.fast import _doubtful_refs
 
     tail = b"""0" r='XFD1048576'><v>1</v></c></row><row r="3"><c r="A3"/></row>"""
     assert _doubtful_refs(tail, whole=True) is False  # no "<" of that tag: it looks like text
@@ -175,7 +175,7 @@ def test_formulas_read_the_same_with_both_engines(tmp_path, monkeypatch):
     engines, for a formula without a value (its text is in the message) and an error cell."""
     from builders import patch_cell
 
-    from xlfunding.xlsx import XlsxFile
+    from xlfunding.read.xlsx import XlsxFile
 
     path = edit(workbook(tmp_path), {"E5": 100, "F5": 100})
     patch_cell(path, "E5", '<c r="E5"><f>IF(F5&lt;0,&#x41;1,"&amp;")</f></c>')

@@ -20,11 +20,11 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from xlfunding.corrections import write_corrections
 from xlfunding.errors import UnreadableFile, XlfundingError
 from xlfunding.problems import Report
 from xlfunding.settings import load_settings
 from xlfunding.validate import validate_file
+from xlfunding.write.corrections import write_corrections
 
 ROOT = Path(__file__).parent.parent
 SOURCES = {p.name: p.read_bytes() for p in (

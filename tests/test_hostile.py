@@ -47,17 +47,17 @@ from hostile import (
 )
 from typer.testing import CliRunner
 
-from xlfunding.annex import write_annex
 from xlfunding.cli import app
-from xlfunding.corrections import write_corrections
 from xlfunding.errors import HostileFile, OutputError, UnreadableFile
 from xlfunding.model import Programme
-from xlfunding.output import atomic_path, check_output
+from xlfunding.read.xlsx import XlsxFile
 from xlfunding.render import neutralise
 from xlfunding.settings import Settings
-from xlfunding.template import write_template
 from xlfunding.validate import validate_file
-from xlfunding.xlsx import XlsxFile
+from xlfunding.write.annex import write_annex
+from xlfunding.write.corrections import write_corrections
+from xlfunding.write.output import atomic_path, check_output
+from xlfunding.write.template import write_template
 
 # Built and read in a subprocess: slow to build, heavy to read, or able to hang the reader.
 SUBPROCESS = {"zip-bomb-200MB", "header-lies-small", "million-empty-rows", "5M-elements",
@@ -207,14 +207,14 @@ def test_rows_are_read_in_order_and_sparse(tmp_path: Path) -> None:
 
 def test_every_xml_part_is_parsed_by_the_defused_parser(tmp_path: Path, monkeypatch) -> None:
     """Each XML part of a valid template either starts with its first element (after at most
-    an XML declaration in UTF-8: no room for a DTD) or goes through ``XlsxFile._parse``, whose
+    an XML declaration in UTF-8: no room for a DTD) or goes through ``Archive.parse``, whose
     parser is the one defusedxml sets up; the parts we read go through it whole. The cases
     dtd-* show each part refusing a DTD."""
-    import xlfunding.xlsx as xlsx
+    import xlfunding.read.archive as archive_module
 
     parsed: list[str] = []
     plain: list[bytes] = []
-    real, real_plain = xlsx.XlsxFile._parse, xlsx._plain_prolog
+    real, real_plain = archive_module.Archive.parse, archive_module.plain_prolog
 
     def spy(self, part, handler, label=None):  # type: ignore[no-untyped-def]
         parsed.append(part)
@@ -224,8 +224,8 @@ def test_every_xml_part_is_parsed_by_the_defused_parser(tmp_path: Path, monkeypa
         plain.append(head)
         return real_plain(head)
 
-    monkeypatch.setattr(xlsx.XlsxFile, "_parse", spy)
-    monkeypatch.setattr(xlsx, "_plain_prolog", spy_plain)
+    monkeypatch.setattr(archive_module.Archive, "parse", spy)
+    monkeypatch.setattr(archive_module, "plain_prolog", spy_plain)
     # The sparse XML reader: the fast engine checks each part's prolog the same way, then
     # lets calamine read the cells (tests/test_fastxlsx.py).
     monkeypatch.setenv("XLFUNDING_ENGINE", "xml")
@@ -233,11 +233,12 @@ def test_every_xml_part_is_parsed_by_the_defused_parser(tmp_path: Path, monkeypa
     assert validate_file(path).valid
     with zipfile.ZipFile(path) as archive:
         xml_parts = {n for n in archive.namelist() if n.endswith((".xml", ".rels"))}
-        heads = {archive.read(n)[: xlsx.HEAD_BYTES] for n in xml_parts}
+        heads = {archive.read(n)[: archive_module.HEAD_BYTES] for n in xml_parts}
     assert set(plain) == heads  # every part's prolog was looked at
     assert all(real_plain(head) for head in heads)  # and each starts with its element
     assert set(parsed) == {"[Content_Types].xml", "_rels/.rels", "xl/workbook.xml",
                            "xl/_rels/workbook.xml.rels", "xl/sharedStrings.xml",
+                           "docProps/core.xml",  # the save time, for « newest wins »
                            SHEET_PART, META_PART}
     assert set(PARTS.values()) <= xml_parts
 
@@ -256,9 +257,9 @@ def test_every_xml_part_is_parsed_by_the_defused_parser(tmp_path: Path, monkeypa
     ],
 )
 def test_only_a_prolog_without_room_for_a_dtd_skips_the_parser(head: bytes, plain: bool) -> None:
-    from xlfunding.xlsx import _plain_prolog
+    from xlfunding.read.archive import plain_prolog
 
-    assert _plain_prolog(head) is plain
+    assert plain_prolog(head) is plain
 
 
 def test_no_entity_is_expanded_into_a_message(tmp_path: Path) -> None:
@@ -515,7 +516,7 @@ def test_an_output_open_in_excel_gets_a_clear_message(tmp_path: Path, monkeypatc
     def refused(*args: object) -> None:
         raise PermissionError(errno.EACCES, "Permission denied")
 
-    monkeypatch.setattr("xlfunding.output.os.replace", refused)
+    monkeypatch.setattr("xlfunding.write.output.os.replace", refused)
     result = CliRunner().invoke(app, ["template", "-o", str(output), "--force"])
     assert result.exit_code == 2
     assert result.stderr == (
@@ -588,7 +589,7 @@ def test_the_corrections_copy_of_a_damaged_file_is_refused_clearly(tmp_path: Pat
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="pas de tubes nommés sur ce système")
 def test_a_named_pipe_in_the_inbox_does_not_hang_the_consolidation(tmp_path: Path) -> None:
-    from xlfunding.consolidate import consolidate
+    from xlfunding.month.consolidate import consolidate
 
     inbox = tmp_path / "retours"
     inbox.mkdir()
@@ -612,7 +613,7 @@ def test_a_consolidation_over_hostile_files_finishes_balanced_with_every_valid_a
     """Every case above (but the named pipe, see the xfail test) and the bundled returns in one
     folder: the command finishes, in bounds, the ledger balances, each hostile file is set
     aside, and every valid action is in the annex once."""
-    from xlfunding.annex_reader import read_annex
+    from xlfunding.read.annex import read_annex
 
     inbox = tmp_path / "retours"
     inbox.mkdir()

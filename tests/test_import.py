@@ -16,17 +16,17 @@ from hypothesis import strategies as st
 from seeddata import ANNEX_TEXT, FIGURES, descriptions, seed_actions, seed_programme
 from typer.testing import CliRunner
 
-from xlfunding.annex import budget_text, write_annex
-from xlfunding.annex_reader import read_annex
 from xlfunding.cli import app
 from xlfunding.errors import UnreadableFile, WrongProgramme
-from xlfunding.import_text import parse_budget
-from xlfunding.importer import ImportResult, import_annex
 from xlfunding.model import Action, Programme
-from xlfunding.prefilled import write_import, write_renewed
-from xlfunding.renew import renew, settings_for_year
+from xlfunding.read.annex import read_annex
 from xlfunding.settings import Funder, Settings, load_settings
 from xlfunding.validate import validate_file
+from xlfunding.write.annex import budget_text, write_annex
+from xlfunding.year.import_text import parse_budget
+from xlfunding.year.importer import ImportResult, import_annex
+from xlfunding.year.prefilled import write_import, write_renewed
+from xlfunding.year.renew import renew, settings_for_year
 
 SEED_TEXT = Path(__file__).parent / "seed" / "programmation-pdv-2025-annexe2.txt"
 TOTALS = {label: Decimal(v) for label, v in FIGURES["totals"].items()}
@@ -320,7 +320,7 @@ def test_annex_budget_text_is_checked_against_its_numbers(tmp_path, settings, mo
         text = budget_text(action, codes)
         return text.replace("14\u00a0985", "14\u00a0895") if action.amount("CCAS") else text
 
-    monkeypatch.setattr("xlfunding.annex.budget_text", doctored)
+    monkeypatch.setattr("xlfunding.write.annex.budget_text", doctored)
     path = write_annex(seed_programme(settings), tmp_path / "annexe.xlsx")
     result = import_annex(path, settings)
     assert [(p.code, p.sheet, p.cell) for p in result.problems] == [

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from xlfunding import parallel
-from xlfunding.consolidate import consolidate
-from xlfunding.inbox import Status, read_returns
+from xlfunding.month import parallel
+from xlfunding.month.consolidate import consolidate
+from xlfunding.month.inbox import Status
+from xlfunding.month.reading import read_returns
 
 ROOT = Path(__file__).parent.parent
 RETURNS = ROOT / "examples" / "retours"
@@ -65,7 +66,7 @@ def test_parallel_reading_gives_the_same_results_as_serial(tmp_path, settings):
 def test_consolidation_figures_do_not_depend_on_the_number_of_processes(tmp_path, settings,
                                                                           processes, monkeypatch):
     monkeypatch.setattr(parallel, "workers", lambda: processes)
-    monkeypatch.setattr("xlfunding.inbox.PARALLEL_FROM", 1)
+    monkeypatch.setattr("xlfunding.month.reading.PARALLEL_FROM", 1)
     result = consolidate(RETURNS, settings)
     assert result.programme.total == 248656
     assert [f.path.name for f in result.files] == ["ccas-2025.xlsx", "ville-2025.xlsx"]
@@ -92,7 +93,7 @@ def test_a_file_result_comes_back_from_a_worker_whole(tmp_path, settings) -> Non
     import dataclasses
     import pickle
 
-    from xlfunding.inbox import _read_batch
+    from xlfunding.month.reading import _read_batch
 
     broken = tmp_path / "ville.xlsx"
     shutil.copy(RETURNS / "ville-2025.xlsx", broken)

@@ -21,7 +21,7 @@ from builders import (
     workbook,
 )
 
-from xlfunding.reader import read_template
+from xlfunding.read.template import read_template
 from xlfunding.settings import Settings
 from xlfunding.validate import validate_file
 

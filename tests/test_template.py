@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 
 from xlfunding import layout as L
 from xlfunding.cli import app
-from xlfunding.libreoffice import recalculated_copy
-from xlfunding.template import write_all_sponsors, write_template
+from xlfunding.write.libreoffice import recalculated_copy
+from xlfunding.write.template import write_all_sponsors, write_template
 
 ROOT = Path(__file__).parent.parent
 EXAMPLES = [
@@ -126,7 +126,7 @@ def test_all_sponsors_writes_one_file_each(tmp_path, settings):
 
 def test_committed_blank_template_is_what_the_writer_writes(tmp_path, settings):
     """The template in templates/ is regenerated here, so it never drifts from the code."""
-    from xlfunding.workbook_dump import dump_workbook
+    from xlsxdump import dump_workbook
 
     fresh = write_template(settings, tmp_path / "modele-2025.xlsx")
     assert dump_workbook(fresh) == dump_workbook(ROOT / "templates" / "modele-2025.xlsx")
@@ -134,8 +134,7 @@ def test_committed_blank_template_is_what_the_writer_writes(tmp_path, settings):
 
 def test_committed_examples_are_what_the_writer_writes(tmp_path, settings):
     import make_examples
-
-    from xlfunding.workbook_dump import dump_workbook
+    from xlsxdump import dump_workbook
 
     make_examples.build(tmp_path, settings)
     for path in EXAMPLES:

@@ -171,7 +171,7 @@ def test_each_problem_is_reported_at_its_cell(tmp_path: Path, code: str) -> None
     case, expected = CASES[code]
     report = validate_file(build(tmp_path, case))
     assert problem_rows(report) == sorted(expected, key=lambda r: (r[0] or "", r[1] or "", r[2]))
-    errors = [row for row in expected if CODES[row[2]][0] is Severity.ERROR]
+    errors = [row for row in expected if CODES[row[2]].severity is Severity.ERROR]
     assert report.valid is (not errors)
     # a row with an error is set aside; the other rows are accepted
     error_rows = {int(cell[1:]) for _, cell, _ in errors if cell and int(cell[1:]) >= 5}

@@ -66,7 +66,62 @@ class WrongProgramme(UnreadableFile):
     code = "wrong-programme"
 
 
+class NotAnAnnex(NotATemplate):
+    """Ce classeur n'est pas une annexe écrite par xlfunding."""
+
+    code = "not-an-annex"
+
+
 class OutputError(XlfundingError, OSError):
     """Impossible d'écrire ce fichier."""
 
     code = "output-error"
+
+
+# -- misuse: what the caller asked cannot be done; the command line renders these --------------
+class Misuse(XlfundingError, ValueError):
+    """Demande impossible."""
+
+    code = "misuse"
+
+    @property
+    def text(self) -> str:
+        """The detail is the whole sentence (« porteur inconnu « CAF » (connus : …) »)."""
+        return self.detail or super().text
+
+
+class UnknownSponsor(Misuse):
+    """Porteur inconnu."""
+
+    code = "unknown-sponsor"
+
+
+class UnknownGroup(Misuse):
+    """Groupe de financeurs inconnu."""
+
+    code = "unknown-group"
+
+
+class ActionNotWritable(Misuse):
+    """Cette action ne peut pas être écrite dans l'annexe."""
+
+    code = "action-not-writable"
+
+
+# -- the environment ---------------------------------------------------------------------------
+class LibreOfficeMissing(XlfundingError, RuntimeError):
+    """LibreOffice n'est pas installé (paquet Debian libreoffice-calc-nogui)."""
+
+    code = "libreoffice-missing"
+
+
+class ConversionFailed(XlfundingError, RuntimeError):
+    """LibreOffice n'a pas pu convertir ce fichier."""
+
+    code = "conversion-failed"
+
+
+# -- our own mistakes: never the data's --------------------------------------------------------
+class ConsolidationBug(RuntimeError):
+    """Erreur interne de xlfunding : le bilan de la consolidation ne tombe pas juste. Aucune
+    annexe n'a été écrite ; signalez ce message."""

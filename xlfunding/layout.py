@@ -1,15 +1,32 @@
-"""The standard template's format: the contract between the template writer and the reader.
+"""Every workbook's contract: what the writers write and the readers look for.
 
-A returned template is recognised by its metadata sheet and by the defined name that marks its
-header row; both survive a sheet renamed or rows inserted above the table in Excel.
+The standard template: its sheets, the defined names that mark its header row and drop-down
+lists, its rows, its column headers and its metadata. The annex: its sheets, its column
+headers and its metadata. A returned file is recognised by its very hidden metadata sheet and,
+for the template, by the defined name of its header row: both survive a sheet renamed or rows
+inserted above the table in Excel. Readers (``xlfunding.read``) and writers
+(``xlfunding.write``) both import this module, never each other.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from xlfunding.settings import Settings
+if TYPE_CHECKING:
+    from xlfunding.settings import Settings
 
+# Excel's own limits: the text of a cell, the grid.
+MAX_CELL_TEXT = 32_767
+MAX_COLUMN = 16_384
+MAX_ROW = 1_048_576
+
+# Shared by the template and the annex: the very hidden sheet of metadata (key in A, value in B).
+META_SHEET = "_xlfunding"
+
+# -- the standard template -------------------------------------------------------------------
 TEMPLATE_FORMAT = "xlfunding-modele"
 TEMPLATE_VERSION = "1"
 KNOWN_VERSIONS = ("1",)
@@ -17,7 +34,6 @@ KNOWN_VERSIONS = ("1",)
 ACTIONS_SHEET = "Actions"
 HELP_SHEET = "Mode d'emploi"
 LISTS_SHEET = "Listes"
-META_SHEET = "_xlfunding"
 
 HEADER_NAME = "xlfunding_entete"  # defined name: the header row of the actions table
 AXES_NAME = "liste_axes"
@@ -38,28 +54,9 @@ FIXED_HEADERS = {
     "sponsor": "Porteur",
     "total": "Coût total (€)",
 }
+TEXT_FIELDS = ("axis", "title", "description", "sponsor")
 GAP_HEADER = "Écart (€)"
-
-# Excel's own limit on a cell's text.
-MAX_CELL_TEXT = 32_767
-
-
-def column_letter(index: int) -> str:
-    """0 -> "A", 25 -> "Z", 26 -> "AA"."""
-    letters = ""
-    index += 1
-    while index:
-        index, remainder = divmod(index - 1, 26)
-        letters = chr(65 + remainder) + letters
-    return letters
-
-
-def column_index(letters: str) -> int:
-    """ "A" -> 0, "AA" -> 26."""
-    index = 0
-    for char in letters:
-        index = index * 26 + ord(char) - 64
-    return index - 1
+TITLE_MAX = 255  # characters of an action's title: the template's validation and the schema's
 
 
 def funder_key(code: str) -> str:
@@ -79,9 +76,88 @@ class Columns:
         headers = [*FIXED_HEADERS.values(), *(f.label for f in settings.funders), GAP_HEADER]
         return cls(tuple(keys), tuple(headers))
 
+    def index(self, key: str) -> int:
+        return self.keys.index(key)
+
     def letter(self, key: str) -> str:
         return column_letter(self.keys.index(key))
 
     @property
+    def funders(self) -> tuple[int, ...]:
+        """The 0-based index of each funder's column, in the settings' order."""
+        return tuple(i for i, key in enumerate(self.keys) if key.startswith("funder:"))
+
+    @property
     def last_letter(self) -> str:
         return column_letter(len(self.keys) - 1)
+
+
+def template_metadata(
+    settings: Settings, sponsor: str | None, capacity: int
+) -> list[tuple[str, str]]:
+    """The rows of the template's metadata sheet: everything the reader checks."""
+    return [
+        ("format", TEMPLATE_FORMAT),
+        ("template_version", TEMPLATE_VERSION),
+        ("year", str(settings.year)),
+        ("commune", settings.commune),
+        ("qpv", settings.qpv),
+        ("settings_fingerprint", settings.fingerprint),
+        ("sponsor", sponsor or ""),
+        ("capacity", str(capacity)),
+    ]
+
+
+# -- the annex ---------------------------------------------------------------------------------
+ANNEX_FORMAT = "xlfunding-annexe"
+ANNEX_VERSION = "1"
+KNOWN_ANNEX_VERSIONS = ("1",)
+ANNEX_SHEET = "Annexe"
+SUMMARY_SHEET = "Synthèse"
+
+# The annex's columns: these, then one numeric column per funder.
+ANNEX_KEYS = ("title", "description", "sponsor", "budget", "total", "source")
+ANNEX_HEADERS = (
+    "Intitulé du projet",
+    "Description",
+    "Porteur",
+    "Budget prévisionnel",
+    "Coût total",
+    "Source",
+)
+
+
+def annex_metadata(settings: Settings, layout: dict[str, Any]) -> list[tuple[str, str]]:
+    """The rows of the annex's metadata sheet: everything the annex reader relies on, the
+    settings it was written with and where each column and axis section is."""
+    return [
+        ("format", ANNEX_FORMAT),
+        ("version", ANNEX_VERSION),
+        ("year", str(settings.year)),
+        ("commune", settings.commune),
+        ("qpv", settings.qpv),
+        ("settings_fingerprint", settings.fingerprint),
+        ("settings", json.dumps(settings.to_dict(), ensure_ascii=False)),
+        ("layout", json.dumps(layout, ensure_ascii=False)),
+    ]
+
+
+# -- cell addresses ----------------------------------------------------------------------------
+@functools.lru_cache(maxsize=256)
+def column_letter(index: int) -> str:
+    """0 -> "A", 25 -> "Z", 26 -> "AA". (XlsxWriter's ``xl_col_to_name`` does the same, but
+    importing it costs the readers all of XlsxWriter: 50 ms.)"""
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
+
+
+def column_index(letters: str) -> int:
+    """ "A" -> 0, "AA" -> 26."""
+    index = 0
+    for char in letters:
+        index = index * 26 + ord(char) - 64
+    return index - 1

@@ -1,14 +1,18 @@
 """Problems in the data are records, collected into a Report; never exceptions.
 
-Each code has a severity and a short French title; each problem carries the file, sheet and
-cell where it is, the value found and a French message that says how to fix it.
+Each code is one record (``Kind``), as frictionless' error classes are: its code, severity,
+short French title and French message template, which says what is wrong and how to fix it.
+The code that finds a problem fills the template's fields (``Problem.make(code, value=...,
+header=...)``): every sentence a sender reads is written here, once. A code found in more than
+one situation (a template's cell, a line of last year's annex) has one template per situation,
+by name. Each problem carries the file, sheet and cell where it is and the value found.
 """
 
 from __future__ import annotations
 
 import enum
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -24,52 +28,305 @@ class Severity(enum.StrEnum):
 
 
 E, W = Severity.ERROR, Severity.WARNING
+_IMPORTED = "Corrigez-le dans le modèle importé (la colonne « Écart » doit revenir à 0)."
+_BUDGET_TEXT = (
+    " Les montants des colonnes ont été importés : vérifiez lequel est juste et corrigez le "
+    "modèle importé si besoin."
+)
+_RESAVE = "enregistrez-le de nouveau au format .xlsx dans Excel et renvoyez-le."
 
-# code -> (severity, French title). The catalogue is documented in the README.
-CODES: dict[str, tuple[Severity, str]] = {
+
+@dataclass(frozen=True)
+class Kind:
+    """One problem code. ``templates[""]`` is the message; other names are the same code met
+    in another situation, or a part of a message (``text("difference", ...)``)."""
+
+    code: str
+    severity: Severity
+    title: str
+    templates: Mapping[str, str]
+
+    def text(self, variant: str = "", **fields: object) -> str:
+        return self.templates[variant].format(**fields)
+
+
+def _kind(code: str, severity: Severity, title: str, template: str, **variants: str) -> Kind:
+    names = {name.replace("_", "-"): text for name, text in variants.items()}
+    return Kind(code, severity, title, {"": template, **names})
+
+
+_CATALOGUE = (
     # file-level: the file cannot be read as a template of this programme
-    "not-an-xlsx": (E, "Pas un classeur .xlsx"),
-    "unreadable-file": (E, "Fichier illisible"),
-    "hostile-file": (E, "Fichier refusé par prudence"),
-    "not-a-template": (E, "Pas un modèle xlfunding"),
-    "wrong-programme": (E, "Modèle d'une autre programmation"),
-    "open-in-excel": (W, "Fichier de verrouillage Excel ignoré"),
-    "hidden-file": (W, "Fichier caché ignoré"),
+    _kind("not-an-xlsx", E, "Pas un classeur .xlsx", "{reason}"),
+    _kind(
+        "unreadable-file",
+        E,
+        "Fichier illisible",
+        "{reason}",
+        died="Illisible : {why}. Ouvrez-le dans Excel, " + _RESAVE,
+        crashed="La lecture a échoué ({error} : {detail}) : " + _RESAVE,
+    ),
+    _kind("hostile-file", E, "Fichier refusé par prudence", "{reason}"),
+    _kind("not-a-template", E, "Pas un modèle xlfunding", "{reason}"),
+    _kind("wrong-programme", E, "Modèle d'une autre programmation", "{reason}"),
+    _kind(
+        "open-in-excel",
+        W,
+        "Fichier de verrouillage Excel ignoré",
+        "Fichier de verrouillage d'Excel : un classeur (sans doute « {workbook} ») était ouvert "
+        "pendant la consolidation. Il a été lu tel qu'enregistré ; relancez quand il sera fermé.",
+    ),
+    _kind(
+        "hidden-file",
+        W,
+        "Fichier caché ignoré",
+        "Fichier caché (système ou temporaire) : il n'a pas été lu. Si c'est un retour, "
+        "renommez-le sans point au début.",
+    ),
     # cell-level
-    "missing-value": (E, "Valeur obligatoire manquante"),
-    "missing-column": (E, "Colonne du modèle manquante"),
-    "unknown-axis": (E, "Axe inconnu"),
-    "unknown-sponsor": (E, "Porteur inconnu"),
-    "sponsor-not-allowed": (E, "Porteur différent de celui du modèle"),
-    "value-normalised": (W, "Valeur corrigée automatiquement"),
-    "invalid-amount": (E, "Montant illisible"),
-    "negative-amount": (E, "Montant négatif"),
-    "too-many-decimals": (E, "Plus de deux décimales"),
-    "total-not-positive": (E, "Coût total nul"),
-    "no-funder": (E, "Aucun financeur"),
-    "funders-do-not-add-up": (E, "Financements différents du coût total"),
-    "duplicate-title": (E, "Intitulé en double"),
-    "text-too-long": (E, "Texte trop long"),
-    "formula-without-value": (E, "Formule sans valeur enregistrée"),
-    "excel-error": (E, "Erreur Excel dans une cellule"),
-    "not-text": (E, "Texte attendu"),
-    "share-above-cap": (W, "Part d'un financeur au-dessus du plafond"),
-    "missing-description": (W, "Description manquante"),
-    "duplicate-description": (W, "Description identique à une autre action"),
-    "row-below-table": (W, "Ligne saisie sous le tableau"),
-    "no-actions": (W, "Aucune action"),
+    _kind(
+        "missing-value",
+        E,
+        "Valeur obligatoire manquante",
+        "« {header} » est obligatoire : remplissez cette cellule.",
+        import_axis="Cette action n'est sous aucun axe : choisissez son axe dans le modèle "
+        "importé.",
+        import_sponsor="Le porteur de cette action manque : choisissez-le dans le modèle importé.",
+    ),
+    _kind(
+        "missing-column",
+        E,
+        "Colonne du modèle manquante",
+        "La colonne « {header} » a disparu de la ligne d'en-tête {row} : reprenez le modèle "
+        "officiel, sans supprimer ni renommer de colonne.",
+    ),
+    _kind(
+        "unknown-axis",
+        E,
+        "Axe inconnu",
+        "« {value} » n'est pas un axe de la programmation : choisissez-en un dans la liste "
+        "déroulante.",
+        imported="« {value} » n'est pas un axe des paramètres ({axes}). Les actions qui suivent "
+        "sont importées avec cet axe : choisissez le bon dans le modèle importé, ou corrigez les "
+        "paramètres.",
+    ),
+    _kind(
+        "unknown-sponsor",
+        E,
+        "Porteur inconnu",
+        "« {value} » n'est pas un porteur connu ({sponsors}) : choisissez-le dans la liste "
+        "déroulante.",
+        imported="« {value} » n'est pas un porteur des paramètres ({sponsors}) : l'action est "
+        "importée avec ce porteur ; choisissez le bon dans le modèle importé, ou corrigez les "
+        "paramètres.",
+    ),
+    _kind(
+        "sponsor-not-allowed",
+        E,
+        "Porteur différent de celui du modèle",
+        "Ce modèle est celui du porteur {locked} : une action de « {value} » doit être envoyée "
+        "dans le modèle de ce porteur.",
+    ),
+    _kind(
+        "value-normalised",
+        W,
+        "Valeur corrigée automatiquement",
+        "« {text} » a été lu comme « {canonical} » (espaces, majuscules ou caractères invisibles "
+        "corrigés) ; choisissez la valeur dans la liste déroulante.",
+    ),
+    _kind(
+        "invalid-amount",
+        E,
+        "Montant illisible",
+        "« {value} » n'est pas un montant lisible : {reason}. Tapez un nombre, par exemple 4500 "
+        "ou 4500,50.",
+    ),
+    _kind(
+        "negative-amount",
+        E,
+        "Montant négatif",
+        "Un montant ne peut pas être négatif ({value}) : tapez un montant positif.",
+    ),
+    _kind(
+        "too-many-decimals",
+        E,
+        "Plus de deux décimales",
+        "{value} a plus de deux décimales : arrondissez au centime.",
+    ),
+    _kind(
+        "total-not-positive",
+        E,
+        "Coût total nul",
+        "Le coût total est nul : indiquez le coût de l'action.",
+    ),
+    _kind(
+        "no-funder",
+        E,
+        "Aucun financeur",
+        "Aucun financeur n'est indiqué : répartissez le coût total entre les colonnes des "
+        "financeurs.",
+    ),
+    _kind(
+        "funders-do-not-add-up",
+        E,
+        "Financements différents du coût total",
+        "Il manque {gap} de financements : le coût total est {total}, les financeurs totalisent "
+        "{funded}. Complétez un financement ou corrigez le coût.",
+        excess="Les financements dépassent le coût total de {gap} : le coût total est {total}, "
+        "les financeurs totalisent {funded}. Corrigez un financement ou le coût.",
+        imported="Les financeurs totalisent {funded} pour un coût total de {total} (écart "
+        "{gap}). " + _IMPORTED,
+        imported_cost_wrong="Les financeurs totalisent {funded} pour un coût total de {total} "
+        "(écart {gap}). Le TOTAL de l'annexe ({place}) s'accorde avec les financements : c'est "
+        "sans doute le coût total qui est faux. " + _IMPORTED,
+        imported_funder_wrong="Les financeurs totalisent {funded} pour un coût total de {total} "
+        "(écart {gap}). Le total « {group} » de l'annexe ({place}) s'accorde avec le coût total "
+        ": c'est sans doute un montant du groupe {group} qui est faux. " + _IMPORTED,
+    ),
+    _kind(
+        "duplicate-title",
+        E,
+        "Intitulé en double",
+        "Le porteur {sponsor} a une autre action de même intitulé : donnez à chaque action un "
+        "intitulé distinct, ou fusionnez les lignes.",
+    ),
+    _kind(
+        "text-too-long",
+        E,
+        "Texte trop long",
+        "Le texte fait {length} caractères ; {limit} au plus : raccourcissez-le.",
+    ),
+    _kind(
+        "formula-without-value",
+        E,
+        "Formule sans valeur enregistrée",
+        "La formule {formula} n'a pas de valeur enregistrée : ouvrez le fichier dans Excel, "
+        "recalculez (F9) et enregistrez, ou tapez la valeur.",
+        annex_total="Le total « {label} » n'a pas de valeur enregistrée : ouvrez l'annexe dans "
+        "Excel, recalculez (F9) et enregistrez-la, puis relancez l'import.",
+    ),
+    _kind(
+        "excel-error",
+        E,
+        "Erreur Excel dans une cellule",
+        "La cellule affiche l'erreur Excel {error} : corrigez la formule ou tapez la valeur.",
+    ),
+    _kind("not-text", E, "Texte attendu", "Un texte est attendu, pas VRAI/FAUX."),
+    _kind(
+        "share-above-cap",
+        W,
+        "Part d'un financeur au-dessus du plafond",
+        "{funder} financerait {share} % du coût, au-delà du plafond de {cap} % : vérifiez ce "
+        "montant ou le plan de financement.",
+    ),
+    _kind(
+        "missing-description",
+        W,
+        "Description manquante",
+        "L'action n'a pas de description : dites en une ou deux phrases ce qu'elle fait et pour "
+        "qui.",
+    ),
+    _kind(
+        "duplicate-description",
+        W,
+        "Description identique à une autre action",
+        "Même description que l'action de la ligne {row} : décrivez ce que cette action a de "
+        "propre.",
+    ),
+    _kind(
+        "row-below-table",
+        W,
+        "Ligne saisie sous le tableau",
+        "La ligne {row} est sous le tableau du modèle ; elle a été lue, mais saisissez les "
+        "actions dans le tableau.",
+    ),
+    _kind(
+        "no-actions",
+        W,
+        "Aucune action",
+        "Aucune action n'est saisie dans le tableau.",
+        imported="Aucune action n'a été reconnue dans ce fichier : est-ce bien le tableau de "
+        "l'annexe, une action par ligne, colonnes séparées par des tabulations ?",
+    ),
     # consolidation
-    "duplicate-action": (E, "Action envoyée deux fois"),
-    "duplicate-file": (W, "Même fichier envoyé deux fois"),
-    "superseded-file": (W, "Retour remplacé par un plus récent"),
+    _kind(
+        "duplicate-action",
+        E,
+        "Action envoyée deux fois",
+        "Action déjà envoyée dans « {kept} » (ligne {row}), à l'identique : elle n'est reprise "
+        "qu'une fois, depuis le fichier le plus récent. Retirez-la de l'un des deux fichiers.",
+        different="Action déjà envoyée dans « {kept} » (ligne {row}), avec des différences : "
+        "elle n'est reprise qu'une fois, depuis le fichier le plus récent. Retirez-la de l'un "
+        "des deux fichiers.",
+    ),
+    _kind(
+        "duplicate-file",
+        W,
+        "Même fichier envoyé deux fois",
+        "Même contenu que « {original} » : lu une seule fois.",
+    ),
+    _kind(
+        "superseded-file",
+        W,
+        "Retour remplacé par un plus récent",
+        "Retour remplacé par « {kept} », plus récent ({why}) : seul ce fichier compte pour le "
+        "porteur {sponsor}.",
+        saved="enregistré dans Excel le {when:%d/%m/%Y à %H:%M} UTC",
+        modified="fichier modifié le {when:%d/%m/%Y à %H:%M:%S} UTC",
+        same_dates="mêmes dates : le nom qui vient en dernier dans l'ordre alphabétique l'emporte",
+    ),
     # import of last year's annex (text or annex workbook)
-    "unknown-funder": (E, "Financeur inconnu"),
-    "line-not-understood": (E, "Ligne non importée"),
-    "annex-total-mismatch": (E, "Total de l'annexe différent des actions importées"),
-    "budget-text-mismatch": (E, "Texte du budget différent des montants"),
+    _kind(
+        "unknown-funder",
+        E,
+        "Financeur inconnu",
+        "« {name} » n'est pas un financeur des paramètres : son montant ({amount}) n'a pas été "
+        "importé. Corrigez le nom dans l'annexe et relancez l'import, ou ajoutez ce financeur "
+        "avec --add-funders GROUPE.",
+        nearest="« {name} » n'est pas un financeur des paramètres (vouliez-vous dire « {nearest} "
+        "» ?) : son montant ({amount}) n'a pas été importé. Corrigez le nom dans l'annexe et "
+        "relancez l'import, ou ajoutez ce financeur avec --add-funders GROUPE.",
+    ),
+    _kind(
+        "line-not-understood",
+        E,
+        "Ligne non importée",
+        "{reason} ; la ligne est recopiée dans l'onglet « {tab} ».",
+        with_budget="{reason} ; la ligne est recopiée dans l'onglet « {tab} ». Elle porte un "
+        "budget de {total} : corrigez-la et relancez l'import, ou ajoutez l'action à la main "
+        "dans le modèle importé.",
+    ),
+    _kind(
+        "annex-total-mismatch",
+        E,
+        "Total de l'annexe différent des actions importées",
+        "{label} indique {amount}, les actions importées totalisent {imported} (écart {gap}). "
+        "Un montant de l'annexe d'origine est faux, ou une action manque : vérifiez-la, puis "
+        "corrigez le modèle importé.",
+        explained="{label} indique {amount}, les actions importées totalisent {imported} (écart "
+        "{gap}), dont {explained} viennent de montants non importés signalés par ailleurs : il "
+        "reste {rest} inexpliqués. Un montant de l'annexe d'origine est faux, ou une action "
+        "manque : vérifiez-la, puis corrigez le modèle importé.",
+    ),
+    _kind(
+        "budget-text-mismatch",
+        E,
+        "Texte du budget différent des montants",
+        "Le texte « Budget prévisionnel » ne dit pas ce que disent les colonnes : {differences}."
+        + _BUDGET_TEXT,
+        unreadable="Le texte « Budget prévisionnel » est illisible : {reason}." + _BUDGET_TEXT,
+        difference="{name} {text} dans le texte, {column} en colonne",
+    ),
     # hostile files (#6): read, but what the sender sees differs from what is read
-    "hidden-row": (W, "Ligne masquée lue quand même"),
-}
+    _kind(
+        "hidden-row",
+        W,
+        "Ligne masquée lue quand même",
+        "La ligne {row} est masquée dans Excel : elle a été lue et compte dans l'annexe. "
+        "Affichez-la pour la vérifier, ou supprimez-la si l'action est abandonnée.",
+    ),
+)
+CODES: dict[str, Kind] = {kind.code: kind for kind in _CATALOGUE}
 
 
 @dataclass(frozen=True)
@@ -86,23 +343,31 @@ class Problem:
     def make(
         cls,
         code: str,
-        message: str,
         *,
         file: Path | None = None,
         sheet: str | None = None,
         cell: str | None = None,
         value: object = None,
+        variant: str = "",
+        **fields: object,
     ) -> Problem:
-        return cls(code, message, file, sheet, cell, value, CODES[code][0])
+        """The problem ``code`` at a place: its message is the code's template (``variant``)
+        filled with ``fields`` (and ``value``, which templates may show)."""
+        kind = CODES[code]
+        message = kind.text(variant, value=value, **fields)
+        message = message[:1].upper() + message[1:]  # a template may start with a field
+        return cls(code, message, file, sheet, cell, value, kind.severity)
 
     @classmethod
     def from_error(cls, error: XlfundingError) -> Problem:
-        severity = CODES.get(error.code, (E, ""))[0]
+        kind = CODES.get(error.code)
+        severity = kind.severity if kind is not None else E
         return cls(error.code, error.text, error.path, None, None, None, severity)
 
     @property
     def title(self) -> str:
-        return CODES.get(self.code, (self.severity, self.code))[1]
+        kind = CODES.get(self.code)
+        return kind.title if kind is not None else self.code
 
     @property
     def row(self) -> int | None:

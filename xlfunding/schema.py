@@ -23,8 +23,6 @@ import pandera.pandas as pa
 from xlfunding import layout as L
 from xlfunding.settings import Settings
 
-TITLE_MAX = 255
-
 
 def funder_columns(settings: Settings) -> list[str]:
     return [L.funder_key(f.code) for f in settings.funders]
@@ -102,7 +100,7 @@ def build_schema(settings: Settings) -> pa.DataFrameSchema:
 
     columns = {
         "axis": pa.Column(object, nullable=False, checks=[_one_of(settings.axes, "unknown-axis")]),
-        "title": pa.Column(object, nullable=False, checks=[_max_length(TITLE_MAX)]),
+        "title": pa.Column(object, nullable=False, checks=[_max_length(L.TITLE_MAX)]),
         "description": pa.Column(object, nullable=True, checks=[_max_length(L.MAX_CELL_TEXT)]),
         "sponsor": pa.Column(
             object,

@@ -18,17 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from xlfunding.errors import SettingsError
+from xlfunding.layout import FIXED_HEADERS, GAP_HEADER
 
 DEFAULT_SETTINGS_NAME = "libercourt-2025.toml"
 # The template's own column headers, which a funder's label must not repeat.
-RESERVED_HEADERS = (
-    "Axe du contrat de ville",
-    "Intitulé de l'action",
-    "Description",
-    "Porteur",
-    "Coût total (€)",
-    "Écart (€)",
-)
+RESERVED_HEADERS = (*FIXED_HEADERS.values(), GAP_HEADER)
 
 
 @dataclass(frozen=True)
@@ -93,6 +87,47 @@ class Settings:
     @property
     def programme_id(self) -> str:
         return f"{self.commune} / {self.qpv}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The settings as JSON-ready data (dates as ISO text): what the annex stores to rebuild its
+        settings, read back by ``settings_from_json``."""
+        funders = []
+        for funder in self.funders:
+            item: dict[str, Any] = {
+                "code": funder.code,
+                "label": funder.label,
+                "group": funder.group,
+            }
+            if funder.max_share is not None:
+                share = funder.max_share
+                item["max_share"] = (
+                    int(share) if share == share.to_integral_value() else float(share)
+                )
+            funders.append(item)
+        deliberations = []
+        for deliberation in self.deliberations:
+            entry: dict[str, Any] = {"acte": deliberation.acte}
+            for key in ("teletransmission", "reception"):
+                date = getattr(deliberation, key)
+                if date is not None:
+                    entry[key] = date.isoformat()
+            deliberations.append(entry)
+        return {
+            "programme": {
+                "year": self.year,
+                "commune": self.commune,
+                "qpv": self.qpv,
+                "title": self.title,
+                "annex_label": self.annex_label,
+                "contact": self.contact,
+                "deadline": self.deadline,
+            },
+            "axes": list(self.axes),
+            "sponsors": list(self.sponsors),
+            "groups": list(self.groups),
+            "funders": funders,
+            "deliberations": deliberations,
+        }
 
 
 def default_settings_path() -> Path:
@@ -265,44 +300,8 @@ def _deliberations(value: object, check: _Checker) -> tuple[Deliberation, ...]:
     return tuple(result)
 
 
-def settings_to_dict(settings: Settings) -> dict[str, Any]:
-    """The settings as JSON-ready data (dates as ISO text): what the annex stores to rebuild its
-    settings, read back by ``settings_from_json``."""
-    funders = []
-    for funder in settings.funders:
-        item: dict[str, Any] = {"code": funder.code, "label": funder.label, "group": funder.group}
-        if funder.max_share is not None:
-            share = funder.max_share
-            item["max_share"] = int(share) if share == share.to_integral_value() else float(share)
-        funders.append(item)
-    deliberations = []
-    for deliberation in settings.deliberations:
-        entry: dict[str, Any] = {"acte": deliberation.acte}
-        for key in ("teletransmission", "reception"):
-            date = getattr(deliberation, key)
-            if date is not None:
-                entry[key] = date.isoformat()
-        deliberations.append(entry)
-    return {
-        "programme": {
-            "year": settings.year,
-            "commune": settings.commune,
-            "qpv": settings.qpv,
-            "title": settings.title,
-            "annex_label": settings.annex_label,
-            "contact": settings.contact,
-            "deadline": settings.deadline,
-        },
-        "axes": list(settings.axes),
-        "sponsors": list(settings.sponsors),
-        "groups": list(settings.groups),
-        "funders": funders,
-        "deliberations": deliberations,
-    }
-
-
 def settings_from_json(data: dict[str, Any], path: Path | None = None) -> Settings:
-    """The inverse of ``settings_to_dict``: the dates of its deliberations are ISO text."""
+    """The inverse of ``Settings.to_dict``: the dates of its deliberations are ISO text."""
     data = json.loads(json.dumps(data))  # a copy: the caller's data stays as it was
     for entry in data.get("deliberations", []):
         for key in ("teletransmission", "reception"):
@@ -313,7 +312,7 @@ def settings_from_json(data: dict[str, Any], path: Path | None = None) -> Settin
 
 def extended_settings(settings: Settings, names: Sequence[str], group: str) -> Settings:
     """The settings plus a funder for each name, in ``group`` (checked like a settings file)."""
-    data = settings_to_dict(settings)
+    data = settings.to_dict()
     for name in names:
         data["funders"].append({"code": name, "label": name, "group": group})
     return replace(settings_from_json(data, settings.path), path=None)

@@ -15,10 +15,9 @@ from xlfunding import layout as L
 from xlfunding.errors import UnreadableFile
 from xlfunding.model import Action, Location
 from xlfunding.money import ZERO, format_euros
-from xlfunding.problems import Problem, Report, Severity
-from xlfunding.reader import TEXT_FIELDS, TemplateRead, read_template
+from xlfunding.problems import CODES, Problem, Report, Severity
+from xlfunding.read.template import TemplateRead, read_template
 from xlfunding.schema import (
-    TITLE_MAX,
     amount_columns,
     build_schema,
     funder_columns,
@@ -28,7 +27,7 @@ from xlfunding.settings import Settings, load_settings
 
 HEADERS = dict(L.FIXED_HEADERS)
 WHOLE_PREFIX = whole_key("")
-_TEXTS = frozenset(TEXT_FIELDS)
+_TEXTS = frozenset(L.TEXT_FIELDS)
 
 
 def validate_file(path: Path | str, settings: Settings | None = None) -> Report:
@@ -118,14 +117,7 @@ def check_reads(reads: Sequence[TemplateRead], settings: Settings) -> list[Repor
 
 def _report(read: TemplateRead, problems: list[Problem], settings: Settings) -> Report:
     if not read.rows:
-        problems.append(
-            Problem.make(
-                "no-actions",
-                "Aucune action n'est saisie dans le tableau.",
-                file=read.path,
-                sheet=read.sheet,
-            )
-        )
+        problems.append(Problem.make("no-actions", file=read.path, sheet=read.sheet))
     bad_rows = {p.row for p in problems if p.severity is Severity.ERROR}
     if any(p.code == "missing-column" for p in problems):
         bad_rows = set(read.rows)  # a mutilated table: no row is trusted
@@ -231,77 +223,42 @@ def _problem(
     settings: Settings,
     funders: list[str],
 ) -> Problem:
+    """The problem ``code`` of one row at the cell of ``column`` (a row-wide rule picks its own
+    cell), with the fields its message template shows."""
+    if code not in CODES:  # a pandera check we did not name: our mistake, not the sender's
+        raise RuntimeError(f"règle du schéma sans problème associé : {code}")
     value = values.get(column) if column else None
-    header = _header(column, settings) if column else ""
-    if code == "missing-value":
-        message = f"« {header} » est obligatoire : remplissez cette cellule."
-    elif code == "unknown-axis":
-        message = (
-            f"« {value} » n'est pas un axe de la programmation : choisissez-en un dans "
-            "la liste déroulante."
-        )
-    elif code == "unknown-sponsor":
-        message = (
-            f"« {value} » n'est pas un porteur connu ({', '.join(settings.sponsors)}) : "
-            "choisissez-le dans la liste déroulante."
-        )
-    elif code == "sponsor-not-allowed":
-        column = "sponsor"
-        value = values["sponsor"]
-        message = (
-            f"Ce modèle est celui du porteur {read.sponsor} : une action de « {value} » "
-            "doit être envoyée dans le modèle de ce porteur."
-        )
-    elif code == "text-too-long":
-        limit = TITLE_MAX if column == "title" else L.MAX_CELL_TEXT
-        message = (
-            f"Le texte fait {len(str(value))} caractères ; {limit} au plus : raccourcissez-le."
-        )
-    elif code == "negative-amount":
-        message = f"Un montant ne peut pas être négatif ({value}) : tapez un montant positif."
-    elif code == "too-many-decimals":
-        message = f"{value} a plus de deux décimales : arrondissez au centime."
-    elif code == "total-not-positive":
-        message = "Le coût total est nul : indiquez le coût de l'action."
-    elif code == "no-funder":
+    fields: dict[str, Any] = {}
+    if code == "no-funder":
         column, value = funders[0], None
-        message = (
-            "Aucun financeur n'est indiqué : répartissez le coût total entre les colonnes "
-            "des financeurs."
-        )
+    elif code == "sponsor-not-allowed":
+        column, value, fields = "sponsor", values["sponsor"], {"locked": read.sponsor}
+    elif code == "duplicate-title":
+        column, value, fields = "title", values["title"], {"sponsor": values["sponsor"]}
     elif code == "funders-do-not-add-up":
-        column = "total"
-        value = values["total"]
+        column, value = "total", values["total"]
         funded = sum((values[f] for f in funders if values[f] is not None), ZERO)
         gap = value - funded
-        if gap > 0:
-            message = (
-                f"Il manque {format_euros(gap, cents=True)} de financements : le coût "
-                f"total est {format_euros(value)}, les financeurs totalisent "
-                f"{format_euros(funded)}. Complétez un financement ou corrigez le coût."
-            )
-        else:
-            message = (
-                f"Les financements dépassent le coût total de {format_euros(-gap, cents=True)}"
-                f" : le coût total est {format_euros(value)}, les financeurs totalisent "
-                f"{format_euros(funded)}. Corrigez un financement ou le coût."
-            )
-    elif code == "duplicate-title":
-        column = "title"
-        value = values["title"]
-        message = (
-            f"Le porteur {values['sponsor']} a une autre action de même intitulé : "
-            "donnez à chaque action un intitulé distinct, ou fusionnez les lignes."
-        )
-    else:  # a pandera check we did not name: say so plainly
-        message = f"La valeur ne respecte pas la règle « {code} »."
+        fields = {
+            "variant": "" if gap > 0 else "excess",
+            "gap": format_euros(abs(gap), cents=True),
+            "total": format_euros(value),
+            "funded": format_euros(funded),
+        }
+    else:
+        fields = {
+            "header": _header(column, settings) if column else "",
+            "sponsors": ", ".join(settings.sponsors),
+            "length": len(str(value)),
+            "limit": L.TITLE_MAX if column == "title" else L.MAX_CELL_TEXT,
+        }
     return Problem.make(
         code,
-        message,
         file=read.path,
         sheet=read.sheet,
         cell=read.cell(column, row) if column else f"A{row}",
         value=value,
+        **fields,
     )
 
 
@@ -313,37 +270,25 @@ def _warnings(
     rows = frame["_row"].tolist()
 
     def warn(
-        code: str, message: str, key: str, index: int, value: object = None
+        code: str, key: str, index: int, value: object = None, **fields: Any
     ) -> tuple[int, Problem]:
         read = reads[files[index]]
         return files[index], Problem.make(
             code,
-            message,
             file=read.path,
             sheet=read.sheet,
             cell=read.cell(key, rows[index]),
             value=value,
+            **fields,
         )
 
     described = ["description" in read.columns for read in reads]
     descriptions = frame["description"].tolist()
     for index, description in enumerate(descriptions):
         if description is None and described[files[index]]:
-            yield warn(
-                "missing-description",
-                "L'action n'a pas de description : dites en une ou deux phrases ce qu'elle fait "
-                "et pour qui.",
-                "description",
-                index,
-            )
+            yield warn("missing-description", "description", index)
     for index, first in _repeated_descriptions(descriptions, files):
-        yield warn(
-            "duplicate-description",
-            f"Même description que l'action de la ligne {rows[first]} : décrivez ce que cette "
-            "action a de propre.",
-            "description",
-            index,
-        )
+        yield warn("duplicate-description", "description", index, row=rows[first])
     totals = frame["total"].to_numpy(dtype="int64", na_value=0)
     starts = _starts(reads)
     for funder in settings.funders:
@@ -363,12 +308,12 @@ def _warnings(
                 share = french_number((amount * 100 / total).quantize(Decimal("0.1")))
                 yield warn(
                     "share-above-cap",
-                    f"{funder.code} financerait {share} % du coût, "
-                    f"au-delà du plafond de {french_number(funder.max_share)} % : vérifiez ce "
-                    "montant ou le plan de financement.",
                     key,
                     index,
                     amount,
+                    funder=funder.code,
+                    share=share,
+                    cap=french_number(funder.max_share),
                 )
 
 

@@ -11,15 +11,17 @@ from typing import TYPE_CHECKING
 import xlsxwriter
 
 from xlfunding import layout as L
-from xlfunding.import_text import NOT_IMPORTED_SHEET, Leftover
+from xlfunding.errors import Misuse, UnknownSponsor
 from xlfunding.model import Action
 from xlfunding.money import ZERO, format_euros
-from xlfunding.output import check_output
-from xlfunding.renew import Renewal
-from xlfunding.settings_toml import write_settings
+from xlfunding.write import styles
+from xlfunding.write.output import check_output
+from xlfunding.write.settings_toml import write_settings
+from xlfunding.year.import_text import NOT_IMPORTED_SHEET, Leftover
+from xlfunding.year.renew import Renewal
 
 if TYPE_CHECKING:
-    from xlfunding.importer import ImportResult
+    from xlfunding.year.importer import ImportResult
 
 
 def write_renewed(
@@ -34,14 +36,14 @@ def write_renewed(
     """One template per sponsor in ``folder``, or one template at ``output`` (only
     ``sponsor``'s actions when given); the new settings beside them as
     ``parametres-ANNÉE.toml`` when they changed. Checks every output before writing any."""
-    from xlfunding.template import sponsor_filename, write_template
+    from xlfunding.write.template import sponsor_filename, write_template
 
     settings, actions = renewal.settings, renewal.actions
     if (folder is None) == (output is None):
-        raise ValueError("donnez soit un dossier, soit un fichier de sortie")
+        raise Misuse(None, "donnez soit un dossier, soit un fichier de sortie")
     strays = sorted({a.sponsor for a in actions} - set(settings.sponsors))
     if strays:
-        raise ValueError("porteur(s) absent(s) des paramètres : " + ", ".join(strays))
+        raise UnknownSponsor(None, "porteur(s) absent(s) des paramètres : " + ", ".join(strays))
     jobs: list[tuple[Path, str | None, list[Action]]]
     if folder is not None:
         place = Path(folder)
@@ -85,7 +87,7 @@ def write_import(
     """Write the filled template (with a « Non importé » sheet when something was left out),
     and, when funders were added, the extended settings beside it (``programme.toml`` for
     ``programme.xlsx``). Returns both paths (the second ``None`` when nothing was added)."""
-    from xlfunding.template import write_template
+    from xlfunding.write.template import write_template
 
     output = Path(output)
     inputs = list(result.inputs)
@@ -140,9 +142,10 @@ def not_imported_sheet(leftovers: Sequence[Leftover]) -> Callable[[xlsxwriter.Wo
 
     def add(book: xlsxwriter.Workbook) -> None:
         sheet = book.add_worksheet(NOT_IMPORTED_SHEET)
-        head = book.add_format({"bold": True, "bg_color": "#1F4E79", "font_color": "#FFFFFF"})
-        wrap = book.add_format({"text_wrap": True, "valign": "top"})
-        top = book.add_format({"valign": "top"})
+        f = styles.add_formats(
+            book, {"head": styles.HEADER, "wrap": {"text_wrap": True}, "top": {}}
+        )
+        head, wrap, top = f["head"], f["wrap"], f["top"]
         for col, title in enumerate(("Ligne", "Ce qui n'a pas été importé", "Texte d'origine")):
             sheet.write_string(0, col, title, head)
         sheet.set_column(0, 0, 8)

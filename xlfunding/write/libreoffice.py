@@ -11,7 +11,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from xlfunding.errors import XlfundingError
+from xlfunding.errors import ConversionFailed, LibreOfficeMissing
 
 RECALC_ALWAYS = """<?xml version="1.0" encoding="UTF-8"?>
 <oor:items xmlns:oor="http://openoffice.org/2001/registry"
@@ -22,18 +22,6 @@ RECALC_ALWAYS = """<?xml version="1.0" encoding="UTF-8"?>
  <prop oor:name="ODFRecalcMode" oor:op="fuse"><value>0</value></prop></item>
 </oor:items>
 """
-
-
-class LibreOfficeMissing(XlfundingError, RuntimeError):
-    """LibreOffice n'est pas installé (paquet Debian libreoffice-calc-nogui)."""
-
-    code = "libreoffice-missing"
-
-
-class ConversionFailed(XlfundingError, RuntimeError):
-    """LibreOffice n'a pas pu convertir ce fichier."""
-
-    code = "conversion-failed"
 
 
 def find_soffice() -> str | None:

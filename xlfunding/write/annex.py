@@ -13,28 +13,26 @@ import math
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
-from xlfunding.annex_layout import (
-    BASE,
+from xlfunding import layout as L
+from xlfunding.errors import LibreOfficeMissing
+from xlfunding.model import Action, Location, Programme, funder_sums
+from xlfunding.money import ZERO, format_euros
+from xlfunding.write import styles
+from xlfunding.write.annex_layout import (
     BUDGET,
     COST,
     DESCRIPTION,
     EURO,
-    EURO_CENTS,
     FIRST_FUNDER,
-    FIRST_ROW,
     FORMATS,
     HEADER_ROW,
-    HEADERS,
     HEADLINE_ROW,
-    KEYS,
     LABEL_ROW,
     LINE_HEIGHT,
     MAX_ROW_HEIGHT,
@@ -46,15 +44,15 @@ from xlfunding.annex_layout import (
     TOTAL,
     WIDTHS,
     InOrderSheet,
+    Plan,
+    Section,
     next_row,
+    page_setup,
+    write_formula,
 )
-from xlfunding.annex_reader import ANNEX_SHEET, META_SHEET, SUMMARY_SHEET, annex_metadata
-from xlfunding.annex_summary import SummaryMixin
-from xlfunding.layout import MAX_CELL_TEXT, column_letter
-from xlfunding.libreoffice import LibreOfficeMissing, convert, find_soffice
-from xlfunding.model import Action, Location, Programme, funder_sums
-from xlfunding.money import ZERO, format_euros
-from xlfunding.output import atomic_path, check_output
+from xlfunding.write.libreoffice import convert, find_soffice
+from xlfunding.write.output import atomic_path, check_output
+from xlfunding.write.summary import Summary
 
 
 def write_annex(
@@ -71,10 +69,10 @@ def write_annex(
     ``extra_sheets`` are called with the open workbook after the annex's own sheets, to add
     sheets of their own (the consolidation's « Évolutions »)."""
     path = Path(path)
-    plan = _Plan.of(programme)
+    plan = Plan.of(programme)
     check_output(path, force=force, inputs=inputs)
     with atomic_path(path) as temporary:
-        book = xlsxwriter.Workbook(str(temporary), OPTIONS)
+        book = styles.open_workbook(temporary, **OPTIONS)
         _Writer(book, plan, show_sources).write()
         for add_sheet in extra_sheets:
             add_sheet(book)
@@ -125,93 +123,19 @@ def row_height(texts: Iterable[tuple[str, int]]) -> float:
     return min(MAX_ROW_HEIGHT, math.ceil(lines * LINE_HEIGHT + 3))
 
 
-@dataclass(frozen=True)
-class _Section:
-    axis: str
-    row: int  # the shaded axis row; its actions follow, then its subtotal row
-    actions: tuple[Action, ...]
-
-    @property
-    def subtotal_row(self) -> int:
-        return self.row + 1 + len(self.actions)
-
-
-@dataclass(frozen=True)
-class _Plan:
-    """Where every row goes, and every figure in Decimal, before anything is written."""
-
-    programme: Programme
-    sections: tuple[_Section, ...]
-    codes: tuple[str, ...]
-    totals: tuple[Decimal, ...]  # per numeric column: cost, then each funder
-
-    @classmethod
-    def of(cls, programme: Programme) -> _Plan:
-        codes = programme.settings.funder_codes
-        for action in programme.actions:
-            _check(action, codes)
-        sections, row = [], FIRST_ROW
-        for axis, actions in programme.by_axis().items():
-            sections.append(_Section(axis, row, actions))
-            row += len(actions) + 2
-        totals = [programme.total, *(programme.funder_total(c) for c in codes)]
-        return cls(programme, tuple(sections), codes, tuple(totals))
-
-    @property
-    def cents(self) -> bool:
-        actions = self.programme.actions
-        amounts = [a.total for a in actions] + [v for a in actions for v in a.funding.values()]
-        return any(v != v.to_integral_value() for v in amounts)
-
-    @property
-    def total_row(self) -> int:
-        return self.sections[-1].subtotal_row + 2
-
-    def group_row(self, index: int) -> int:
-        return self.total_row + 1 + index
-
-    def layout(self) -> dict[str, Any]:
-        """1-based rows and column letters, for ``read_annex``."""
-        groups = self.programme.settings.groups
-        return {
-            "sheet": ANNEX_SHEET,
-            "summary_sheet": SUMMARY_SHEET,
-            "header_row": HEADER_ROW + 1,
-            "columns": {key: column_letter(i) for i, key in enumerate(KEYS)},
-            "funders": {c: column_letter(FIRST_FUNDER + i) for i, c in enumerate(self.codes)},
-            "axes": [
-                {"name": x.axis, "row": x.row + 1, "subtotal_row": x.subtotal_row + 1}
-                for x in self.sections
-            ],
-            "total_row": self.total_row + 1,
-            "group_rows": {g: self.group_row(i) + 1 for i, g in enumerate(groups)},
-        }
-
-
-def _check(action: Action, codes: Sequence[str]) -> None:
-    unknown = sorted(set(action.funding) - set(codes))
-    if unknown:
-        raise ValueError(
-            f"action « {action.title} » : financeur(s) absent(s) des paramètres : "
-            + ", ".join(unknown)
-        )
-    if max(len(action.title), len(action.description), len(action.sponsor)) > MAX_CELL_TEXT:
-        raise ValueError(
-            f"action « {action.title[:60]} » : un texte dépasse {MAX_CELL_TEXT} "
-            "caractères, la limite d'Excel"
-        )
-
-
-class _Writer(SummaryMixin):
-    def __init__(self, book: xlsxwriter.Workbook, plan: _Plan, show_sources: bool) -> None:
+class _Writer:
+    def __init__(self, book: xlsxwriter.Workbook, plan: Plan, show_sources: bool) -> None:
         self.book, self.plan, self.show_sources = book, plan, show_sources
         self.settings = plan.programme.settings
         self.numeric = [TOTAL, *range(FIRST_FUNDER, FIRST_FUNDER + len(plan.codes))]
-        money = EURO_CENTS if plan.cents else EURO
-        self.f = {}
-        for name, spec in FORMATS.items():
-            spec = {**spec, "num_format": money} if spec.get("num_format") == EURO else spec
-            self.f[name] = book.add_format({**BASE, **spec})
+        money = styles.EURO_CENTS if plan.cents else EURO
+        self.f = styles.add_formats(
+            book,
+            {
+                name: {**spec, "num_format": money} if spec.get("num_format") == EURO else spec
+                for name, spec in FORMATS.items()
+            },
+        )
 
     def write(self) -> None:
         s = self.settings
@@ -224,11 +148,12 @@ class _Writer(SummaryMixin):
             }
         )
         self.book.set_calc_mode("auto")
-        annex = self.book.add_worksheet(ANNEX_SHEET, InOrderSheet)
+        annex = self.book.add_worksheet(L.ANNEX_SHEET, InOrderSheet)
         self._annex(annex)
-        self._summary(self.book.add_worksheet(SUMMARY_SHEET, InOrderSheet))
-        meta = self.book.add_worksheet(META_SHEET, InOrderSheet)
-        for row, (key, value) in enumerate(annex_metadata(s, self.plan.layout())):
+        summary = self.book.add_worksheet(L.SUMMARY_SHEET, InOrderSheet)
+        Summary(self.book, self.plan, self.f).write(summary)
+        meta = self.book.add_worksheet(L.META_SHEET, InOrderSheet)
+        for row, (key, value) in enumerate(L.annex_metadata(s, self.plan.layout())):
             meta.write_string(row, 0, key)
             meta.write_string(row, 1, value)
         meta.very_hidden()
@@ -237,14 +162,7 @@ class _Writer(SummaryMixin):
     def _formula(
         self, sheet: Worksheet, cell: tuple[int, int], formula: str, value: Decimal, fmt: str
     ) -> None:
-        sheet.write_formula(*cell, formula, self.f[fmt], value)
-
-    def _page(self, sheet: Worksheet) -> None:
-        sheet.set_landscape()
-        sheet.set_paper(9)  # A4
-        sheet.fit_to_pages(1, 0)
-        sheet.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
-        sheet.set_footer("&C&P / &N")
+        write_formula(sheet, cell, formula, value, self.f[fmt])
 
     # -- « Annexe » ------------------------------------------------------------------------
     def _annex(self, sheet: Worksheet) -> None:
@@ -255,7 +173,7 @@ class _Writer(SummaryMixin):
         self._formula(
             sheet, (HEADLINE_ROW, TOTAL), f"={COST}{plan.total_row + 1}", plan.totals[0], "total"
         )
-        for col, header in enumerate([*HEADERS, "Source", *plan.codes]):
+        for col, header in enumerate([*L.ANNEX_HEADERS, *plan.codes]):
             sheet.write_string(HEADER_ROW, col, header, f["header"])
         for col, width in enumerate(WIDTHS):
             hidden = col == SOURCE and not self.show_sources
@@ -268,12 +186,12 @@ class _Writer(SummaryMixin):
         self._totals(sheet)
         sheet.freeze_panes(HEADER_ROW + 1, 0)
         sheet.repeat_rows(HEADER_ROW)
-        self._page(sheet)
+        page_setup(sheet)
         # The council reads the text columns and the totals; the funder columns stay on screen.
         last = plan.group_row(len(self.settings.groups)) + len(self._acknowledgements())
         sheet.print_area(0, 0, last, SOURCE)
 
-    def _section(self, sheet: Worksheet, section: _Section) -> None:
+    def _section(self, sheet: Worksheet, section: Section) -> None:
         f, codes = self.f, self.plan.codes
         sheet.write_string(section.row, 0, section.axis, f["axis"])
         for col in range(1, FIRST_FUNDER + len(codes)):
@@ -321,19 +239,19 @@ class _Writer(SummaryMixin):
         by_funder = funder_sums(section.actions, codes)
         sums = [sum((a.total for a in section.actions), ZERO), *(by_funder[c] for c in codes)]
         for col, amount in zip(self.numeric, sums, strict=True):
-            span = f"{column_letter(col)}{section.row + 1}:{column_letter(col)}{row}"
+            span = f"{L.column_letter(col)}{section.row + 1}:{L.column_letter(col)}{row}"
             self._formula(sheet, (row, col), f"=ROUND(SUM({span}),2)", amount, "sub")
 
     def _totals(self, sheet: Worksheet) -> None:
         plan, s, row = self.plan, self.settings, self.plan.total_row
         sheet.write_string(row, BUDGET, "TOTAL", self.f["total_label"])
         for col, value in zip(self.numeric, plan.totals, strict=True):
-            terms = "+".join(f"{column_letter(col)}{x.subtotal_row + 1}" for x in plan.sections)
+            terms = "+".join(f"{L.column_letter(col)}{x.subtotal_row + 1}" for x in plan.sections)
             self._formula(sheet, (row, col), f"=ROUND({terms},2)", value, "total")
         groups = plan.programme.group_totals()
         for index, group in enumerate(s.groups):
             members = [FIRST_FUNDER + plan.codes.index(c) for c in s.group_members(group)]
-            terms = "+".join(f"{column_letter(c)}{row + 1}" for c in members)
+            terms = "+".join(f"{L.column_letter(c)}{row + 1}" for c in members)
             formula = f"=ROUND({terms},2)" if len(members) > 1 else f"={terms}"
             sheet.write_string(plan.group_row(index), BUDGET, group, self.f["total_label"])
             self._formula(sheet, (plan.group_row(index), TOTAL), formula, groups[group], "total")

@@ -30,24 +30,23 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from xlfunding.evolutions import Evolutions, action_key, compare
-from xlfunding.inbox import (
+from xlfunding.errors import ConsolidationBug
+from xlfunding.model import Programme
+from xlfunding.month.evolutions import Evolutions, action_key, compare
+from xlfunding.month.inbox import (
     OLDEST,
     READ,
     SKIPPED,
     UNREAD,
-    ConsolidationBug,
     FileResult,
     RowResult,
     Status,
     find_inputs,
-    read_returns,
     triage,
-    with_progress,
 )
-from xlfunding.model import Programme
-from xlfunding.parallel import without_cycle_collector
-from xlfunding.problems import Problem, Severity
+from xlfunding.month.parallel import without_cycle_collector
+from xlfunding.month.reading import read_returns, with_progress
+from xlfunding.problems import CODES, Problem, Severity
 from xlfunding.settings import Settings, load_settings
 
 __all__ = [
@@ -119,7 +118,7 @@ def consolidate(
     settings = settings or load_settings()
     before, origin = previous, None
     if isinstance(previous, str | Path):
-        from xlfunding.annex_reader import read_annex
+        from xlfunding.read.annex import read_annex
 
         before, origin = read_annex(previous, settings), Path(previous)
     found = find_inputs(paths_or_folder)
@@ -161,10 +160,11 @@ def _supersede(files: list[FileResult]) -> None:
             old.problems = [
                 Problem.make(
                     "superseded-file",
-                    f"Retour remplacé par « {kept.name} », plus récent "
-                    f"({_newer(kept, old)}) : seul ce fichier compte pour le porteur {sponsor}.",
                     file=old.path,
                     value=kept.name,
+                    kept=kept.name,
+                    why=_newer(kept, old),
+                    sponsor=sponsor,
                 )
             ]
             for row in old.rows:
@@ -174,12 +174,13 @@ def _supersede(files: list[FileResult]) -> None:
 
 
 def _newer(kept: FileResult, old: FileResult) -> str:
+    """Why ``kept`` counts as the newer return, in French."""
+    why = CODES["superseded-file"]
     if (kept.modified or OLDEST) != (old.modified or OLDEST):
-        return f"enregistré dans Excel le {kept.modified:%d/%m/%Y à %H:%M} UTC"
+        return why.text("saved", when=kept.modified)
     if kept.mtime != old.mtime:
-        when = dt.datetime.fromtimestamp(kept.mtime or 0, dt.UTC)
-        return f"fichier modifié le {when:%d/%m/%Y à %H:%M:%S} UTC"
-    return "mêmes dates : le nom qui vient en dernier dans l'ordre alphabétique l'emporte"
+        return why.text("modified", when=dt.datetime.fromtimestamp(kept.mtime or 0, dt.UTC))
+    return why.text("same-dates")
 
 
 def _deduplicate(files: list[FileResult]) -> None:
@@ -194,15 +195,14 @@ def _deduplicate(files: list[FileResult]) -> None:
             kept, first = seen.setdefault(action_key(row.action), (f, row))
             if first is row:
                 continue
-            same = "à l'identique" if first.action == row.action else "avec des différences"
             row.reason = f"action en double : déjà retenue depuis « {kept.name} » ligne {first.row}"
             f.status = Status.DUPLICATE_ACTIONS
             f.problems.append(
                 Problem.make(
                     "duplicate-action",
-                    f"Action déjà envoyée dans « {kept.name} » (ligne "
-                    f"{first.row}), {same} : elle n'est reprise qu'une fois, depuis le fichier le "
-                    "plus récent. Retirez-la de l'un des deux fichiers.",
+                    variant="" if first.action == row.action else "different",
+                    kept=kept.name,
+                    row=first.row,
                     file=row.file,
                     sheet=row.sheet,
                     cell=row.action.source.cell("title") if row.action.source else None,

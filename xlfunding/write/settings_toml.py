@@ -8,13 +8,13 @@ from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
-from xlfunding.output import atomic_path, check_output
-from xlfunding.settings import Settings, load_settings, settings_to_dict
+from xlfunding.settings import Settings, load_settings
+from xlfunding.write.output import atomic_path, check_output
 
 
 def settings_toml(settings: Settings) -> str:
     """The settings as a file ``load_settings`` reads back to equal settings."""
-    data = settings_to_dict(settings)
+    data = settings.to_dict()
     out = [
         f"# Paramètres de la programmation politique de la ville — {settings.commune} "
         f"{settings.year}.",

@@ -1,18 +1,16 @@
-"""Filled template -> raw action rows, each value with its cell, and the problems of reading.
+"""The actions table of a template, read column by column into values, cents and problems.
 
-The reader accepts what people type and paste (amounts as French text, stray spaces and case
-in drop-down values, blank rows, rows below the table, a renamed sheet) and turns everything
-it cannot accept into a Problem at its cell. Whether the values obey the rules is the
-schema's business (``validate.py``).
+The common cell (a text, a number saved by Excel) takes a few operations; anything else takes
+the careful path, which turns what it cannot accept into a Problem at its cell: amounts as
+French text, stray spaces and case in drop-down values, blank rows, rows below the table,
+Excel errors and formulas never computed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-import os
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -20,16 +18,16 @@ from pathlib import Path
 from typing import Any
 
 from xlfunding import layout as L
-from xlfunding.errors import NotAnXlsx, NotATemplate, WrongProgramme
+from xlfunding.errors import NotATemplate
 from xlfunding.money import AmountError, cents_of_float, excel_decimal, parse_amount, to_cents
 from xlfunding.problems import Problem
+from xlfunding.read.cells import Cell
+from xlfunding.read.xlsx import SheetInfo, XlsxFile
 from xlfunding.settings import Settings
-from xlfunding.sniff import sniff_file
-from xlfunding.xlsx import Cell, SheetInfo, XlsxFile
+from xlfunding.text import clean_text, label_key
 
-TEXT_FIELDS = ("axis", "title", "description", "sponsor")
 CHOICE_FIELDS = {"axis": "axes", "sponsor": "sponsors"}
-HEADER_SCAN_ROWS = 30
+TEXT_FIELDS = L.TEXT_FIELDS
 
 
 @dataclass
@@ -49,6 +47,7 @@ class TemplateRead:
     fractional: dict[str, list[int]]  # amount key -> positions not in whole cents
     unusable: dict[int, set[str]]  # position -> fields already reported by the reader
     problems: list[Problem]
+    saved_at: dt.datetime | None = None  # the workbook's own last save, if it says
 
     @property
     def sponsor(self) -> str | None:
@@ -63,125 +62,7 @@ class TemplateRead:
         return {key: column[position] for key, column in self.values.items()}
 
 
-def read_template(path: Path | str, settings: Settings) -> TemplateRead:
-    """Read a filled template. Raises ``UnreadableFile`` subclasses (naming the file) when the
-    file is not an .xlsx, not our template, or made for another programme."""
-    path = Path(path)
-    kind = sniff_file(path)
-    if kind is not None:
-        raise NotAnXlsx(path, kind)
-    with open_book(path) as book:
-        metadata = _metadata(book)
-        _check_programme(path, metadata, settings)
-        sheet, header_row = _find_table(book, settings)
-        return _Reading(path, book, sheet, header_row, metadata, settings).run()
-
-
-def open_book(path: Path) -> XlsxFile:
-    """The fast engine (python-calamine behind a safety scan) when installed and not turned off
-    with ``XLFUNDING_ENGINE=xml``; else the sparse XML reader. Both give the same cells."""
-    if os.environ.get("XLFUNDING_ENGINE", "auto") != "xml":
-        from xlfunding.fastxlsx import FastXlsxFile, python_calamine
-
-        if python_calamine is not None:
-            return FastXlsxFile(path)
-    return XlsxFile(path)
-
-
-def _metadata(book: XlsxFile) -> dict[str, str]:
-    sheet = book.sheet(L.META_SHEET)
-    if sheet is None:
-        raise NotATemplate(
-            book.path,
-            "il ne vient pas de « xlfunding template » ; remplissez "
-            "le modèle officiel envoyé par la ville",
-        )
-    metadata = {}
-    for _, cells in book.rows(sheet):
-        key, value = cells.get("A"), cells.get("B")
-        if key is not None and key.kind == "s":
-            metadata[str(key.value)] = str(value.value) if value and value.value is not None else ""
-    if metadata.get("format") != L.TEMPLATE_FORMAT:
-        raise NotATemplate(book.path, "ses métadonnées ne sont pas celles d'un modèle xlfunding")
-    return metadata
-
-
-def _check_programme(path: Path, metadata: dict[str, str], settings: Settings) -> None:
-    version = metadata.get("template_version", "?")
-    if version not in L.KNOWN_VERSIONS:
-        raise WrongProgramme(
-            path,
-            f"version de modèle « {version} » inconnue (connues : "
-            f"{', '.join(L.KNOWN_VERSIONS)}) ; demandez le modèle à jour",
-        )
-    year = metadata.get("year", "?")
-    if year != str(settings.year):
-        raise WrongProgramme(
-            path,
-            f"modèle de l'année {year}, la programmation en cours est "
-            f"celle de {settings.year} ; demandez le modèle {settings.year}",
-        )
-    place = (metadata.get("commune"), metadata.get("qpv"))
-    if place != (settings.commune, settings.qpv):
-        raise WrongProgramme(
-            path,
-            f"modèle de {place[0]} (QPV {place[1]}), la programmation "
-            f"est celle de {settings.commune} (QPV {settings.qpv})",
-        )
-    if metadata.get("settings_fingerprint") != settings.fingerprint:
-        raise WrongProgramme(
-            path,
-            "modèle fait avec d'autres paramètres (axes, porteurs ou "
-            "financeurs différents) ; demandez le modèle à jour à la ville",
-        )
-
-
-def _find_table(book: XlsxFile, settings: Settings) -> tuple[SheetInfo, int]:
-    """The actions sheet and header row: by the defined name (it follows a renamed sheet and
-    inserted rows), else by looking for the header labels in the visible sheets."""
-    for text, _ in book.defined_names.get(L.HEADER_NAME, []):
-        match = re.fullmatch(r"=?(?:'((?:[^']|'')+)'|([^!]+))!\$?[A-Z]+\$?(\d+)(?::.*)?", text)
-        if match:
-            name = (match.group(1) or "").replace("''", "'") or match.group(2)
-            sheet = book.sheet(name)
-            if sheet is not None:
-                return sheet, int(match.group(3))
-    wanted = {_fold(h) for h in L.FIXED_HEADERS.values()}
-    for sheet in book.sheets:
-        if sheet.state != "visible" and sheet.name != L.ACTIONS_SHEET:
-            continue
-        for number, cells in book.rows(sheet):
-            if number > HEADER_SCAN_ROWS:
-                break
-            found = {_fold(str(c.value)) for c in cells.values() if c.kind == "s"}
-            if wanted <= found:
-                return sheet, number
-    raise NotATemplate(
-        book.path, "l'onglet des actions est introuvable (en-têtes du tableau supprimés ?)"
-    )
-
-
-def _fold(text: str) -> str:
-    """Comparison key for labels typed by people: case, accents kept, spacing and zero-width
-    characters forgiven."""
-    return " ".join(clean_text(text).split()).casefold()
-
-
-# What clean_text changes: invisible characters, any space but a single plain one, outer spaces.
-_UNCLEAN = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff\u00ad]|[^\S ]|  |^ | $")
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
-_SPACES = re.compile(r"[\s\u00a0\u202f\u2007\u2009]+")
-
-
-def clean_text(text: str) -> str:
-    """NFC, no zero-width characters, no-break spaces as spaces, no outer spaces."""
-    if not _UNCLEAN.search(text) and unicodedata.is_normalized("NFC", text):
-        return text  # the common case, at the cost of one scan
-    text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
-    return _SPACES.sub(" ", text).strip()
-
-
-class _Reading:
+class TableReader:
     """One actions table read column by column: the common cell (a text, a number saved by
     Excel) takes a few operations; anything else takes the careful path, which turns what it
     cannot accept into a Problem at its cell."""
@@ -214,14 +95,14 @@ class _Reading:
             for key, attr in CHOICE_FIELDS.items()
         }
         self.choices = {
-            key: {_fold(v): v for v in getattr(settings, attr)}
+            key: {label_key(v): v for v in getattr(settings, attr)}
             for key, attr in CHOICE_FIELDS.items()
         }
 
-    def problem(self, code: str, message: str, cell: str | None, value: object = None) -> None:
+    def problem(self, code: str, cell: str | None, value: object = None, **fields: Any) -> None:
         self.problems.append(
             Problem.make(
-                code, message, file=self.path, sheet=self.sheet.name, cell=cell, value=value
+                code, file=self.path, sheet=self.sheet.name, cell=cell, value=value, **fields
             )
         )
 
@@ -238,12 +119,7 @@ class _Reading:
         numbers = [number for number, _ in rows]
         for number in numbers:
             if number > self.last_table_row:
-                self.problem(
-                    "row-below-table",
-                    f"La ligne {number} est sous le tableau du modèle ; "
-                    "elle a été lue, mais saisissez les actions dans le tableau.",
-                    f"A{number}",
-                )
+                self.problem("row-below-table", f"A{number}", row=number)
         values: dict[str, list[Any]] = {}
         cents: dict[str, list[int | None]] = {}
         fractional: dict[str, list[int]] = {}
@@ -263,13 +139,7 @@ class _Reading:
         hidden = self.book.hidden_rows.get(self.sheet.part, set())
         for number in numbers:
             if number in hidden:
-                self.problem(
-                    "hidden-row",
-                    f"La ligne {number} est masquée dans Excel : elle a été lue et compte dans "
-                    "l'annexe. Affichez-la pour la vérifier, ou supprimez-la si l'action est "
-                    "abandonnée.",
-                    f"A{number}",
-                )
+                self.problem("hidden-row", f"A{number}", row=number)
         return TemplateRead(
             self.path,
             self.sheet.name,
@@ -281,6 +151,7 @@ class _Reading:
             fractional,
             self.unusable,
             self.problems,
+            self.book.saved_at,
         )
 
     def _map_columns(self, cells: list[object]) -> None:
@@ -288,21 +159,20 @@ class _Reading:
         by_label: dict[str, str] = {}
         for index, value in enumerate(cells):
             if isinstance(value, str):  # a label written twice: the rightmost one, as before
-                by_label[_fold(value)] = L.column_letter(index)
+                by_label[label_key(value)] = L.column_letter(index)
         for key, header in zip(expected.keys, expected.headers, strict=True):
-            letter = by_label.get(_fold(header))
+            letter = by_label.get(label_key(header))
             if letter is None and key.startswith("funder:"):
-                letter = by_label.get(_fold(key.removeprefix("funder:")))
+                letter = by_label.get(label_key(key.removeprefix("funder:")))
             if letter is not None:
                 self.columns[key] = letter
             elif key != "gap":
                 self.problem(
                     "missing-column",
-                    f"La colonne « {header} » a disparu de la ligne "
-                    f"d'en-tête {self.header_row} : reprenez le modèle officiel, sans "
-                    "supprimer ni renommer de colonne.",
                     f"A{self.header_row}",
                     header,
+                    header=header,
+                    row=self.header_row,
                 )
 
     def _filled(self, table: list[tuple[int, list[object]]]) -> list[tuple[int, list[object]]]:
@@ -334,27 +204,13 @@ class _Reading:
         without a saved value is reported (and ``_UNUSABLE`` returned); a date becomes text."""
         if isinstance(value, Cell):
             if value.kind is None:
+                formula = f"={value.formula}"
                 self._unusable(
-                    key,
-                    position,
-                    "formula-without-value",
-                    f"La formule ={value.formula} n'a pas de valeur "
-                    "enregistrée : ouvrez le fichier dans Excel, recalculez (F9) et "
-                    "enregistrez, ou tapez la valeur.",
-                    ref,
-                    f"={value.formula}",
+                    key, position, "formula-without-value", ref, formula, formula=formula
                 )
                 return _UNUSABLE
             if value.kind == "e":
-                self._unusable(
-                    key,
-                    position,
-                    "excel-error",
-                    f"La cellule affiche l'erreur Excel {value.value} : "
-                    "corrigez la formule ou tapez la valeur.",
-                    ref,
-                    value.value,
-                )
+                self._unusable(key, position, "excel-error", ref, value.value, error=value.value)
                 return _UNUSABLE
             return value.value
         if isinstance(value, float) and not math.isfinite(value):
@@ -366,10 +222,10 @@ class _Reading:
         return value
 
     def _unusable(
-        self, key: str, position: int, code: str, message: str, ref: str, value: object
+        self, key: str, position: int, code: str, ref: str, value: object, **fields: Any
     ) -> None:
         self.unusable.setdefault(position, set()).add(key)
-        self.problem(code, message, ref, value)
+        self.problem(code, ref, value, **fields)
 
     def _texts(
         self, key: str, column: Sequence[object], letter: str | None, numbers: list[int]
@@ -392,9 +248,7 @@ class _Reading:
         if value is _UNUSABLE or value is None:
             return None
         if isinstance(value, bool):
-            self._unusable(
-                key, position, "not-text", "Un texte est attendu, pas VRAI/FAUX.", ref, value
-            )
+            self._unusable(key, position, "not-text", ref, value)
             return None
         if isinstance(value, float):
             value = excel_decimal(value)
@@ -403,16 +257,9 @@ class _Reading:
         text = str(value)
         if key in CHOICE_FIELDS:
             cleaned = clean_text(text)
-            canonical = self.choices[key].get(_fold(cleaned))
+            canonical = self.choices[key].get(label_key(cleaned))
             if canonical is not None and canonical != text:
-                self.problem(
-                    "value-normalised",
-                    f"« {text} » a été lu comme « {canonical} » "
-                    "(espaces, majuscules ou caractères invisibles corrigés) ; "
-                    "choisissez la valeur dans la liste déroulante.",
-                    ref,
-                    text,
-                )
+                self.problem("value-normalised", ref, text, text=text, canonical=canonical)
                 return canonical
             return cleaned or None
         if key == "title":
@@ -456,15 +303,7 @@ class _Reading:
         try:
             return parse_amount(value)
         except AmountError as exc:
-            self._unusable(
-                key,
-                position,
-                "invalid-amount",
-                f"« {value} » n'est pas un montant lisible : {exc}. "
-                "Tapez un nombre, par exemple 4500 ou 4500,50.",
-                ref,
-                value,
-            )
+            self._unusable(key, position, "invalid-amount", ref, value, reason=exc)
             return None
 
 

@@ -19,6 +19,7 @@ from xlsxwriter import Workbook
 
 from xlfunding.model import Action, Programme
 from xlfunding.money import ZERO
+from xlfunding.write import styles
 
 SHEET = "Évolutions"
 ADDED, REMOVED, CHANGED = "ajoutée", "supprimée", "modifiée"
@@ -185,14 +186,17 @@ def write_evolutions_sheet(workbook: Workbook, changes: Evolutions) -> None:
     The workbook must have been opened with ``strings_to_formulas`` etc. off; text is written
     with ``write_string``."""
     sheet = workbook.add_worksheet(SHEET)
-    base = {"font_name": "Arial", "font_size": 10, "valign": "top"}
-    title = workbook.add_format({**base, "bold": True, "font_size": 14})
-    head = workbook.add_format(
-        {**base, "bold": True, "bg_color": "#1F4E79", "font_color": "#FFFFFF", "text_wrap": True}
+    f = styles.add_formats(
+        workbook,
+        {
+            "title": styles.TITLE,
+            "head": styles.HEADER,
+            "text": {"text_wrap": True},
+            "euro": {"num_format": styles.EURO_CENTS},
+            "percent": {"num_format": styles.PERCENT_CENTS},
+        },
     )
-    text = workbook.add_format({**base, "text_wrap": True})
-    euro = workbook.add_format({**base, "num_format": '[$-40C]#,##0.00\\ "€"'})
-    percent = workbook.add_format({**base, "num_format": '0.00" %"'})
+    title, head, text, euro, percent = (f[k] for k in ("title", "head", "text", "euro", "percent"))
     source = changes.previous.name if changes.previous else "l'annexe précédente"
     sheet.write_string(0, 0, f"Évolutions depuis {source}", title)
     counts = ", ".join(

@@ -25,20 +25,16 @@ from typing import TYPE_CHECKING, Any, TextIO
 import xlsxwriter
 
 from xlfunding.errors import OutputError
-from xlfunding.evolutions import write_evolutions_sheet
 from xlfunding.money import format_euros
-from xlfunding.output import atomic_path, check_output
+from xlfunding.month.evolutions import write_evolutions_sheet
 from xlfunding.problems import Report, Severity, json_value
 from xlfunding.render import neutralise, report_text, totals_line
+from xlfunding.write import styles
+from xlfunding.write.output import atomic_path, check_output
 
 if TYPE_CHECKING:
-    from xlfunding.consolidate import Consolidation
+    from xlfunding.month.consolidate import Consolidation
 
-WORKBOOK_OPTIONS = {
-    "strings_to_formulas": False,
-    "strings_to_urls": False,
-    "strings_to_numbers": False,
-}
 LEDGER_LABELS = (
     ("files_found", "Fichiers trouvés"),
     ("files_read", "  dont lus"),
@@ -76,7 +72,7 @@ def check_outputs(path: Path, inbox: Path, force: bool) -> None:
 
 def write_annex_of(result: Consolidation, output: Path, show_sources: bool, force: bool) -> Path:
     """The annex of the accepted actions, with the « Évolutions » sheet against last month."""
-    from xlfunding.annex import write_annex
+    from xlfunding.write.annex import write_annex
 
     changes = result.evolutions
     sheets = [lambda book: write_evolutions_sheet(book, changes)] if changes else []
@@ -194,7 +190,7 @@ def write_report(
     path = Path(path)
     check_output(path, force=force, inputs=[f.path for f in result.files])
     with atomic_path(path) as temporary:
-        book = xlsxwriter.Workbook(str(temporary), WORKBOOK_OPTIONS)
+        book = styles.open_workbook(temporary)
         _Sheets(book, result, annex).write()
         book.close()
     return path
@@ -205,20 +201,18 @@ class _Sheets:
         self, book: xlsxwriter.Workbook, result: Consolidation, annex: Path | None
     ) -> None:
         self.book, self.result, self.annex = book, result, annex
-        base = {"font_name": "Arial", "font_size": 10, "valign": "top"}
-        self.title = book.add_format({**base, "bold": True, "font_size": 14})
-        self.head = book.add_format(
+        f = styles.add_formats(
+            book,
             {
-                **base,
-                "bold": True,
-                "bg_color": "#1F4E79",
-                "font_color": "#FFFFFF",
-                "text_wrap": True,
-            }
+                "title": styles.TITLE,
+                "head": styles.HEADER,
+                "text": {"text_wrap": True},
+                "bold": {"bold": True},
+                "euro": {"num_format": styles.EURO_CENTS},
+            },
         )
-        self.text = book.add_format({**base, "text_wrap": True})
-        self.bold = book.add_format({**base, "bold": True})
-        self.euro = book.add_format({**base, "num_format": '[$-40C]#,##0.00\\ "€"'})
+        self.title, self.head, self.text, self.bold = f["title"], f["head"], f["text"], f["bold"]
+        self.euro = f["euro"]
 
     def write(self) -> None:
         r = self.result

@@ -12,22 +12,20 @@ accents and spacing.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from xlfunding.annex_layout import HEADERS
+from xlfunding import layout as L
 from xlfunding.errors import UnreadableFile
 from xlfunding.money import ZERO, AmountError, parse_amount
 from xlfunding.problems import Problem
-from xlfunding.reader import clean_text
 from xlfunding.settings import Settings
+from xlfunding.text import clean_text, name_key, words_key
 
 TOTAL_LABEL = "TOTAL"
 NOT_IMPORTED_SHEET = "Non importé"  # where the output keeps what was not imported
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 # « Ville = 5 457 € », « CCAS= 4 565 € », « Maisons et Cités= 19 334 € »: a name, « = », an
 # amount, « € »; items separated by spaces, line breaks, commas or semicolons.
 _ITEM = re.compile(r"[\s,;]*(?P<name>[^=€]+?)\s*=\s*(?P<amount>[^=€]*?)\s*(?:€|EUR\b)", re.I)
@@ -36,20 +34,6 @@ _ACTE = re.compile(r"^\d{3}-[0-9A-Z]+-\d{8}-[0-9A-Z-]+$", re.I)
 _STAMP_DATE = re.compile(r"^date de (?:teletransmission|reception prefecture)\s*:\s*[\d/.-]+$")
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 _COST = re.compile(r"co[uû]t\s+total\s*=", re.I)
-
-
-def fold(text: str) -> str:
-    """Comparison key of a name: case, accents, spacing and invisible characters forgiven."""
-    decomposed = unicodedata.normalize("NFKD", text.translate(_INVISIBLE))
-    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return "".join(bare.casefold().split())
-
-
-def _words(text: str) -> str:
-    """Like ``fold`` but keeping single spaces between words, for sentence patterns."""
-    decomposed = unicodedata.normalize("NFKD", text.translate(_INVISIBLE))
-    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(bare.casefold().split())
 
 
 @dataclass(frozen=True)
@@ -105,13 +89,13 @@ def parse_budget(text: str) -> Budget:
     rest = text[position:].strip(" \t\r\n,;.")
     if rest:
         raise BudgetError(f"texte incompris « {rest[:60]} » (attendu : « Financeur = 1 000 € »)")
-    if not items or fold(items[0][0]) != "couttotal":
+    if not items or name_key(items[0][0]) != "couttotal":
         raise BudgetError("il doit commencer par « Coût total = … € »")
     seen: set[str] = set()
     for name, _ in items[1:]:
-        if fold(name) in seen or fold(name) == "couttotal":
+        if name_key(name) in seen or name_key(name) == "couttotal":
             raise BudgetError(f"« {name} » y figure deux fois")
-        seen.add(fold(name))
+        seen.add(name_key(name))
     return Budget(items[0][1], tuple(items[1:]))
 
 
@@ -217,11 +201,11 @@ def parse_text(text: str, path: Path, settings: Settings) -> SourceRead:
 class _TextParser:
     def __init__(self, path: Path, settings: Settings) -> None:
         self.read = SourceRead(path)
-        self.axes = {fold(a) for a in settings.axes}
-        self.groups = {fold(g): g for g in settings.groups}
+        self.axes = {name_key(a) for a in settings.axes}
+        self.groups = {name_key(g): g for g in settings.groups}
         self.headings = {_undated(settings.title), _undated(settings.annex_label)}
-        self.header = [fold(h) for h in HEADERS[:4]]
-        self.stamp = _words("Accusé de réception en préfecture")
+        self.header = [name_key(h) for h in L.ANNEX_HEADERS[:4]]
+        self.stamp = words_key("Accusé de réception en préfecture")
         self.axis = ""
 
     def run(self, lines: Iterable[str]) -> SourceRead:
@@ -239,9 +223,9 @@ class _TextParser:
         raw = line.rstrip("\r\n").split("\t")
         cells = cells_of(line)
         filled = [c.strip() for c in cells if c.strip()]
-        if len(cells) == 4 and fold(cells[3]).startswith("couttotal"):
+        if len(cells) == 4 and name_key(cells[3]).startswith("couttotal"):
             self._action(where, cells, line)
-        elif [fold(c) for c in cells[:4]] == self.header:
+        elif [name_key(c) for c in cells[:4]] == self.header:
             return
         elif len(filled) == 1 and cells[0].strip():
             self._single(where, filled[0], has_tabs=len(raw) > 1, line=line)
@@ -272,7 +256,7 @@ class _TextParser:
         )
 
     def _single(self, where: Where, text: str, *, has_tabs: bool, line: str) -> None:
-        folded, words = fold(text), _words(text)
+        folded, words = name_key(text), words_key(text)
         if folded in self.axes:
             self.axis = clean_text(text)
             self.read.axes.append(AxisRow(where, self.axis))
@@ -296,8 +280,8 @@ class _TextParser:
 
     def _block(self, where: Where, filled: list[str]) -> bool:
         label, amount_text = filled
-        folded = fold(label)
-        if folded == fold(TOTAL_LABEL):
+        folded = name_key(label)
+        if folded == name_key(TOTAL_LABEL):
             label = TOTAL_LABEL
         elif folded in self.groups:
             label = self.groups[folded]
@@ -332,4 +316,4 @@ def _not_understood(cells: list[str], line: str) -> str:
 
 def _undated(text: str) -> str:
     """A title's key with its years blanked: last year's title is still the title."""
-    return fold(_YEAR.sub("#", text))
+    return name_key(_YEAR.sub("#", text))

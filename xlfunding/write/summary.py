@@ -4,40 +4,36 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
-from xlfunding.annex_layout import ANNEX_SHEET, COST, FIRST_ROW, SUMMARY_SHEET, WHO
+from xlfunding import layout as L
 from xlfunding.money import ZERO
-
-if TYPE_CHECKING:
-    import xlsxwriter
+from xlfunding.write.annex_layout import COST, FIRST_ROW, WHO, Plan, page_setup, write_formula
 
 
 def _share(amount: Decimal, total: Decimal) -> Decimal:
     return amount / total if total else ZERO
 
 
-class SummaryMixin:
-    """Writes « Synthèse »; mixed into the annex writer, whose state it uses."""
+class Summary:
+    """Writes « Synthèse »: its figures are formulas on the « Annexe » sheet's subtotals and
+    totals, each carrying the value computed in Decimal."""
 
-    book: xlsxwriter.Workbook
-    plan: Any
-    settings: Any
-    f: dict[str, Any]
+    def __init__(self, book: xlsxwriter.Workbook, plan: Plan, formats: dict[str, Any]) -> None:
+        self.book, self.plan, self.f = book, plan, formats
+        self.settings = plan.programme.settings
 
     def _formula(
         self, sheet: Worksheet, cell: tuple[int, int], formula: str, value: Decimal, fmt: str
     ) -> None:
-        raise NotImplementedError
-
-    def _page(self, sheet: Worksheet) -> None:
-        raise NotImplementedError
+        write_formula(sheet, cell, formula, value, self.f[fmt])
 
     # -- « Synthèse » ----------------------------------------------------------------------
-    def _summary(self, sheet: Worksheet) -> None:
-        plan, programme, annex = self.plan, self.plan.programme, f"'{ANNEX_SHEET}'!"
+    def write(self, sheet: Worksheet) -> None:
+        plan, programme, annex = self.plan, self.plan.programme, f"'{L.ANNEX_SHEET}'!"
         sheet.write_string(0, 0, f"Synthèse — {self.settings.title}", self.f["title"])
         for col, width in enumerate((60, 16, 10)):
             sheet.set_column(col, col, width)
@@ -71,15 +67,15 @@ class SummaryMixin:
         chart.add_series(
             {
                 "name": "Financements par groupe",
-                "categories": [SUMMARY_SHEET, 3, 0, 2 + len(groups), 0],
-                "values": [SUMMARY_SHEET, 3, 1, 2 + len(groups), 1],
+                "categories": [L.SUMMARY_SHEET, 3, 0, 2 + len(groups), 0],
+                "values": [L.SUMMARY_SHEET, 3, 1, 2 + len(groups), 1],
                 "data_labels": {"percentage": True, "category": True, "leader_lines": True},
             }
         )
         chart.set_title({"name": "Répartition des financements par groupe"})
         chart.set_legend({"none": True})
         sheet.insert_chart(2, 4, chart, {"x_scale": 1.4, "y_scale": 1.4})
-        self._page(sheet)
+        page_setup(sheet)
 
     def _table(
         self, sheet: Worksheet, row: int, heading: str, rows: Sequence[tuple[str, str, Decimal]]
@@ -95,7 +91,7 @@ class SummaryMixin:
             sheet.write_formula(r, 2, share, self.f["percent"], _share(amount, total))
         sheet.write_string(end, 0, "TOTAL", self.f["sub_label"])
         self._formula(
-            sheet, (end, 1), f"='{ANNEX_SHEET}'!${COST}${self.plan.total_row + 1}", total, "sub"
+            sheet, (end, 1), f"='{L.ANNEX_SHEET}'!${COST}${self.plan.total_row + 1}", total, "sub"
         )
         covered = sum((amount for _, _, amount in rows), ZERO)
         cells = f"B{row + 2}:B{end}" if rows else "0"

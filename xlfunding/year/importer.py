@@ -15,10 +15,17 @@ import difflib
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
-from xlfunding.errors import UnreadableFile
-from xlfunding.import_book import read_workbook
-from xlfunding.import_text import (
+from xlfunding.errors import UnknownGroup, UnreadableFile
+from xlfunding.model import Action, Location
+from xlfunding.money import ZERO, format_euros
+from xlfunding.problems import Problem, Report
+from xlfunding.read.archive import Archive
+from xlfunding.settings import Funder, Settings, extended_settings, load_settings
+from xlfunding.text import name_key
+from xlfunding.year.import_book import read_workbook
+from xlfunding.year.import_text import (
     NOT_IMPORTED_SHEET,
     TOTAL_LABEL,
     BlockLine,
@@ -26,14 +33,10 @@ from xlfunding.import_text import (
     RawAction,
     SourceRead,
     Where,
-    fold,
     parse_text,
     read_text,
 )
-from xlfunding.model import Action, Location
-from xlfunding.money import ZERO, format_euros
-from xlfunding.problems import Problem, Report
-from xlfunding.settings import Funder, Settings, extended_settings, load_settings
+from xlfunding.year.totals import Gap, TotalsCheck
 
 __all__ = ["ImportResult", "import_annex", "source_kind"]
 
@@ -74,10 +77,10 @@ def import_annex(
     settings = settings or load_settings()
     group = None
     if add_funders is not None:
-        group = next((g for g in settings.groups if fold(g) == fold(add_funders)), None)
+        group = next((g for g in settings.groups if name_key(g) == name_key(add_funders)), None)
         if group is None:
-            raise ValueError(
-                f"groupe inconnu « {add_funders} » (groupes : {', '.join(settings.groups)})"
+            raise UnknownGroup(
+                None, f"groupe inconnu « {add_funders} » (groupes : {', '.join(settings.groups)})"
             )
     kind = source_kind(path)
     read = read_workbook(path) if kind == "xlsx" else parse_text(read_text(path), path, settings)
@@ -86,8 +89,6 @@ def import_annex(
 
 def source_kind(path: Path) -> str:
     """« xlsx » or « text »; ``UnreadableFile`` for a PDF, a Word file or a missing file."""
-    import zipfile
-
     if not path.is_file():
         raise UnreadableFile(path, "fichier introuvable" if not path.exists() else "pas un fichier")
     with path.open("rb") as handle:
@@ -97,13 +98,9 @@ def source_kind(path: Path) -> str:
         "totaux) dans un fichier texte .txt et importez ce fichier"
     )
     if head.startswith(b"PK"):
-        try:
-            with zipfile.ZipFile(path) as archive:
-                names = set(archive.namelist())
-        except zipfile.BadZipFile as exc:
-            raise UnreadableFile(path, "archive .zip abîmée") from exc
-        if "word/document.xml" in names:
-            raise UnreadableFile(path, f"document Word : {copy}")
+        with Archive(path) as archive:  # the package's bounds apply before anything is read
+            if "word/document.xml" in archive.names:
+                raise UnreadableFile(path, f"document Word : {copy}")
         return "xlsx"
     if head.startswith(b"%PDF"):
         raise UnreadableFile(path, f"document PDF : {copy}")
@@ -118,34 +115,21 @@ class _Names:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.axes = {fold(a): a for a in settings.axes}
-        self.sponsors = {fold(s): s for s in settings.sponsors}
-        self.groups = {fold(g): g for g in settings.groups}
-        self.funders = {fold(f.label): f.code for f in settings.funders}
-        self.funders.update({fold(f.code): f.code for f in settings.funders})
+        self.axes = {name_key(a): a for a in settings.axes}
+        self.sponsors = {name_key(s): s for s in settings.sponsors}
+        self.groups = {name_key(g): g for g in settings.groups}
+        self.funders = {name_key(f.label): f.code for f in settings.funders}
+        self.funders.update({name_key(f.code): f.code for f in settings.funders})
 
     def funder(self, name: str) -> str | None:
-        return self.funders.get(fold(name))
+        return self.funders.get(name_key(name))
 
     def group_of(self, code: str) -> str:
         return self.settings.funder(code).group
 
     def nearest_funder(self, name: str) -> str | None:
-        close = difflib.get_close_matches(fold(name), list(self.funders), n=1, cutoff=0.75)
+        close = difflib.get_close_matches(name_key(name), list(self.funders), n=1, cutoff=0.75)
         return self.funders[close[0]] if close else None
-
-
-@dataclass
-class _Gap:
-    """An action whose funders do not add up to its total (as printed)."""
-
-    raw: RawAction
-    funded: Decimal
-    confirmed: BlockLine | None = None  # the block line that says which side is right
-
-    @property
-    def gap(self) -> Decimal:
-        return self.raw.budget.total - self.funded
 
 
 @dataclass
@@ -160,16 +144,15 @@ class _Resolver:
     def __post_init__(self) -> None:
         self.given = self.settings
 
-    def problem(self, code: str, where: Where, message: str, value: object = None) -> None:
-        """``message`` is written as inside a sentence; the report shows ``where`` before it."""
+    def problem(self, code: str, where: Where, value: object = None, **fields: Any) -> None:
         self.problems.append(
             Problem.make(
                 code,
-                message[0].upper() + message[1:],
                 file=self.read.path,
                 sheet=where.sheet,
                 cell=where.cell,
                 value=value,
+                **fields,
             )
         )
 
@@ -181,21 +164,24 @@ class _Resolver:
         names = _Names(self.settings)
         axes = self._axes(names)
         unattributed: list[tuple[Decimal, str | None]] = []  # (amount, likely group)
-        gaps: list[_Gap] = []
+        gaps: list[Gap] = []
         actions = [self._action(raw, names, axes, unattributed, gaps) for raw in read.actions]
         block = [b for b in (self._block_line(b, names) for b in read.block) if b is not None]
-        self._check_block(block, actions, names, unattributed, gaps)
+        TotalsCheck(self.settings, names, block, self.problem).run(
+            actions, self.leftovers, unattributed, gaps
+        )
         for item in read.leftovers:
-            self.problem("line-not-understood", item.where, _leftover_message(item), item.text)
-        if not actions:
-            self.problems.append(
-                Problem.make(
-                    "no-actions",
-                    "Aucune action n'a été reconnue dans ce fichier : est-ce bien le tableau "
-                    "de l'annexe, une action par ligne, colonnes séparées par des tabulations ?",
-                    file=read.path,
-                )
+            self.problem(
+                "line-not-understood",
+                item.where,
+                item.text,
+                variant="with-budget" if item.budget is not None else "",
+                reason=item.reason,
+                tab=NOT_IMPORTED_SHEET,
+                total=format_euros(item.budget.total) if item.budget is not None else "",
             )
+        if not actions:
+            self.problems.append(Problem.make("no-actions", variant="imported", file=read.path))
         self.problems.sort(key=_sort_key)
         self.leftovers.sort(key=lambda item: item.line)
         report = Report(files=[read.path], actions=actions, problems=self.problems)
@@ -218,25 +204,23 @@ class _Resolver:
         for raw in self.read.actions:
             for name, _ in raw.budget.items:
                 if names.funder(name) is None:
-                    new.setdefault(fold(name), name)
+                    new.setdefault(name_key(name), name)
         if not new:
             return ()
         self.settings = extended_settings(self.settings, list(new.values()), self.add_to)
-        return tuple(f for f in self.settings.funders if fold(f.code) in new)
+        return tuple(f for f in self.settings.funders if name_key(f.code) in new)
 
     def _axes(self, names: _Names) -> dict[str, str]:
         found: dict[str, str] = {}
         for row in self.read.axes:
-            canonical = names.axes.get(fold(row.name))
+            canonical = names.axes.get(name_key(row.name))
             if canonical is None:
                 self.problem(
                     "unknown-axis",
                     row.where,
-                    f"« {row.name} » n'est pas un axe des paramètres "
-                    f"({' ; '.join(self.settings.axes)}). Les actions qui suivent sont importées "
-                    "avec cet axe : choisissez le bon dans le modèle importé, ou corrigez les "
-                    "paramètres.",
                     row.name,
+                    variant="imported",
+                    axes=" ; ".join(self.settings.axes),
                 )
             found[row.name] = canonical or row.name
         return found
@@ -247,30 +231,21 @@ class _Resolver:
         names: _Names,
         axes: dict[str, str],
         unattributed: list[tuple[Decimal, str | None]],
-        gaps: list[_Gap],
+        gaps: list[Gap],
     ) -> Action:
         if not raw.axis:
-            self.problem(
-                "missing-value",
-                raw.where,
-                "cette action n'est sous aucun axe : choisissez son axe dans le modèle importé.",
-            )
-        sponsor = names.sponsors.get(fold(raw.sponsor))
+            self.problem("missing-value", raw.where, variant="import-axis")
+        sponsor = names.sponsors.get(name_key(raw.sponsor))
         if sponsor is None and raw.sponsor:
             self.problem(
                 "unknown-sponsor",
                 raw.cell("sponsor"),
-                f"« {raw.sponsor} » n'est pas un porteur des paramètres "
-                f"({', '.join(self.settings.sponsors)}) : l'action est importée avec ce "
-                "porteur ; choisissez le bon dans le modèle importé, ou corrigez les paramètres.",
                 raw.sponsor,
+                variant="imported",
+                sponsors=", ".join(self.settings.sponsors),
             )
         elif sponsor is None:
-            self.problem(
-                "missing-value",
-                raw.cell("sponsor"),
-                "le porteur de cette action manque : choisissez-le dans le modèle importé.",
-            )
+            self.problem("missing-value", raw.cell("sponsor"), variant="import-sponsor")
         funding: dict[str, Decimal] = {}
         for name, amount in raw.budget.items:
             code = names.funder(name)
@@ -279,7 +254,7 @@ class _Resolver:
             elif amount:
                 funding[code] = funding.get(code, ZERO) + amount
         if raw.budget.funded != raw.budget.total:
-            gaps.append(_Gap(raw, raw.budget.funded))
+            gaps.append(Gap(raw, raw.budget.funded))
         return Action(
             axis=axes.get(raw.axis, raw.axis),
             title=raw.title,
@@ -299,15 +274,15 @@ class _Resolver:
         unattributed: list[tuple[Decimal, str | None]],
     ) -> None:
         nearest = names.nearest_funder(name)
-        hint = f" (vouliez-vous dire « {nearest} » ?)" if nearest else ""
         where = raw.cell(name)
         self.problem(
             "unknown-funder",
             where,
-            f"« {name} » n'est pas un financeur des paramètres{hint} : son montant "
-            f"({format_euros(amount)}) n'a pas été importé. Corrigez le nom dans l'annexe et "
-            "relancez l'import, ou ajoutez ce financeur avec --add-funders GROUPE.",
             name,
+            variant="nearest" if nearest else "",
+            name=name,
+            nearest=nearest,
+            amount=format_euros(amount),
         )
         self.leftovers.append(
             Leftover(
@@ -322,7 +297,7 @@ class _Resolver:
     def _block_line(self, line: BlockLine, names: _Names) -> BlockLine | None:
         if line.label == TOTAL_LABEL or line.label in self.settings.groups:
             return line
-        group = names.groups.get(fold(line.label))
+        group = names.groups.get(name_key(line.label))
         if group is None:
             self.leftovers.append(
                 Leftover(
@@ -333,112 +308,6 @@ class _Resolver:
             )
             return None
         return BlockLine(line.where, group, line.amount)
-
-    def _check_block(
-        self,
-        block: list[BlockLine],
-        actions: list[Action],
-        names: _Names,
-        unattributed: list[tuple[Decimal, str | None]],
-        gaps: list[_Gap],
-    ) -> None:
-        """Compare each block line with the imported actions, once the amounts already
-        reported (not imported, or mistyped in one action) are allowed for."""
-        imported = {TOTAL_LABEL: sum((a.total for a in actions), ZERO)}
-        for group in self.settings.groups:
-            members = self.settings.group_members(group)
-            imported[group] = sum((a.amount(c) for a in actions for c in members), ZERO)
-        residual = {line: line.amount - imported[line.label] for line in block}
-        explained = dict.fromkeys(block, ZERO)
-
-        def lines(label: str) -> list[BlockLine]:
-            return [line for line in block if line.label == label]
-
-        def allow(label: str, amount: Decimal, *, only_if_exact: bool) -> bool:
-            targets = lines(label)
-            if not targets or (only_if_exact and any(residual[t] != amount for t in targets)):
-                return False
-            for target in targets:
-                residual[target] -= amount
-                explained[target] += amount
-            return True
-
-        for item in self.leftovers:  # whole lines whose budget could be read
-            if item.budget is None:
-                continue
-            allow(TOTAL_LABEL, item.budget.total, only_if_exact=False)
-            for name, amount in item.budget.items:
-                code = names.funder(name)
-                if code is not None:
-                    allow(names.group_of(code), amount, only_if_exact=False)
-                else:
-                    nearest = names.nearest_funder(name)
-                    unattributed.append((amount, names.group_of(nearest) if nearest else None))
-        for amount, likely in unattributed:
-            for group in [*([likely] if likely else []), *self.settings.groups]:
-                if allow(group, amount, only_if_exact=True):
-                    break
-        for gap in gaps:
-            if allow(TOTAL_LABEL, -gap.gap, only_if_exact=True):
-                gap.confirmed = lines(TOTAL_LABEL)[0]
-                continue
-            for group in self.settings.groups:
-                if allow(group, gap.gap, only_if_exact=True):
-                    gap.confirmed = lines(group)[0]
-                    break
-        for gap in gaps:
-            self._gap_problem(gap)
-        for line in block:
-            if residual[line]:
-                self._block_problem(line, imported[line.label], explained[line])
-
-    def _gap_problem(self, gap: _Gap) -> None:
-        total, funded = gap.raw.budget.total, gap.funded
-        message = (
-            f"les financeurs totalisent {format_euros(funded)} pour un coût total de "
-            f"{format_euros(total)} (écart {format_euros(gap.gap)})."
-        )
-        confirmed = gap.confirmed
-        if confirmed is not None and confirmed.label == TOTAL_LABEL:
-            message += (
-                f" Le TOTAL de l'annexe ({confirmed.where.label}) s'accorde avec les "
-                "financements : c'est sans doute le coût total qui est faux."
-            )
-        elif confirmed is not None:
-            message += (
-                f" Le total « {confirmed.label} » de l'annexe ({confirmed.where.label}) "
-                "s'accorde avec le coût total : c'est sans doute un montant du groupe "
-                f"{confirmed.label} qui est faux."
-            )
-        message += " Corrigez-le dans le modèle importé (la colonne « Écart » doit revenir à 0)."
-        self.problem("funders-do-not-add-up", gap.raw.cell("total"), message, total)
-
-    def _block_problem(self, line: BlockLine, imported: Decimal, explained: Decimal) -> None:
-        gap = line.amount - imported
-        message = (
-            f"{line.label} indique {format_euros(line.amount)}, les actions importées "
-            f"totalisent {format_euros(imported)} (écart {format_euros(gap)})"
-        )
-        if explained:
-            message += (
-                f", dont {format_euros(explained)} viennent de montants non importés signalés "
-                f"par ailleurs : il reste {format_euros(gap - explained)} inexpliqués"
-            )
-        message += (
-            ". Un montant de l'annexe d'origine est faux, ou une action manque : vérifiez-la, "
-            "puis corrigez le modèle importé."
-        )
-        self.problem("annex-total-mismatch", line.where, message, line.amount)
-
-
-def _leftover_message(item: Leftover) -> str:
-    message = f"{item.reason} ; la ligne est recopiée dans l'onglet « {NOT_IMPORTED_SHEET} »."
-    if item.budget is not None:
-        message += (
-            f" Elle porte un budget de {format_euros(item.budget.total)} : corrigez-la et "
-            "relancez l'import, ou ajoutez l'action à la main dans le modèle importé."
-        )
-    return message
 
 
 def _sort_key(problem: Problem) -> tuple[int, str]:

@@ -10,41 +10,36 @@ from __future__ import annotations
 
 import json
 import zipfile
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from xlfunding.errors import NotATemplate, UnreadableFile, WrongProgramme
+from xlfunding import layout as L
+from xlfunding.errors import NotAnAnnex, UnreadableFile, WrongProgramme
 from xlfunding.model import Action, Location, Programme
 from xlfunding.money import ZERO, AmountError, parse_amount
-from xlfunding.settings import Settings, settings_from_json, settings_to_dict
-
-ANNEX_FORMAT = "xlfunding-annexe"
-ANNEX_VERSION = "1"
-KNOWN_VERSIONS = ("1",)
-ANNEX_SHEET = "Annexe"
-SUMMARY_SHEET = "Synthèse"
-META_SHEET = "_xlfunding"
+from xlfunding.settings import Settings, settings_from_json
 
 
-class NotAnAnnex(NotATemplate):
-    """Ce classeur n'est pas une annexe écrite par xlfunding."""
+@dataclass(frozen=True)
+class AnnexRead:
+    """An annex read once: its programme, where each column and section is (``layout``, as
+    the annex stores it), and the values of every row of its main sheet."""
 
-    code = "not-an-annex"
+    path: Path
+    programme: Programme
+    layout: dict[str, Any]
+    rows: dict[int, tuple[Any, ...]]  # 1-based row -> its values, from column A
 
+    @property
+    def sheet(self) -> str:
+        return str(self.layout["sheet"])
 
-def annex_metadata(settings: Settings, layout: dict[str, Any]) -> list[tuple[str, str]]:
-    """The rows of the very hidden metadata sheet: everything ``read_annex`` relies on."""
-    return [
-        ("format", ANNEX_FORMAT),
-        ("version", ANNEX_VERSION),
-        ("year", str(settings.year)),
-        ("commune", settings.commune),
-        ("qpv", settings.qpv),
-        ("settings_fingerprint", settings.fingerprint),
-        ("settings", json.dumps(settings_to_dict(settings), ensure_ascii=False)),
-        ("layout", json.dumps(layout, ensure_ascii=False)),
-    ]
+    def value(self, letter: str, row: int) -> object:
+        values = self.rows.get(row, ())
+        index = L.column_index(letter)
+        return values[index] if index < len(values) else None
 
 
 def read_annex(path: Path | str, settings: Settings | None = None) -> Programme:
@@ -53,6 +48,11 @@ def read_annex(path: Path | str, settings: Settings | None = None) -> Programme:
     Raises ``NotAnAnnex`` for any other workbook, ``WrongProgramme`` when ``settings`` is not
     the one the annex was written with.
     """
+    return open_annex(path, settings).programme
+
+
+def open_annex(path: Path | str, settings: Settings | None = None) -> AnnexRead:
+    """``read_annex``, keeping what the import compares: the layout and every row's values."""
     path = Path(path)
     book = _open(path)
     try:
@@ -68,12 +68,13 @@ def read_annex(path: Path | str, settings: Settings | None = None) -> Programme:
         try:
             layout = json.loads(meta["layout"])
             sheet = book[layout["sheet"]]
+            rows = dict(enumerate(sheet.iter_rows(values_only=True), start=1))
+            actions = _actions(rows, layout, path)
         except (KeyError, ValueError, TypeError) as exc:
             raise NotAnAnnex(path, "la description de la mise en page est illisible") from exc
-        actions = _actions(sheet, layout, path)
     finally:
         book.close()
-    return Programme(settings, actions)
+    return AnnexRead(path, Programme(settings, actions), layout, rows)
 
 
 def _open(path: Path) -> Any:
@@ -89,15 +90,15 @@ def _open(path: Path) -> Any:
 
 
 def _metadata(book: Any, path: Path) -> dict[str, str]:
-    if META_SHEET not in book.sheetnames:
+    if L.META_SHEET not in book.sheetnames:
         raise NotAnAnnex(path)
     meta: dict[str, str] = {}
-    for row in book[META_SHEET].iter_rows(max_col=2, values_only=True):
+    for row in book[L.META_SHEET].iter_rows(max_col=2, values_only=True):
         if len(row) == 2 and isinstance(row[0], str) and isinstance(row[1], str):
             meta[row[0]] = row[1]
-    if meta.get("format") != ANNEX_FORMAT:
+    if meta.get("format") != L.ANNEX_FORMAT:
         raise NotAnAnnex(path)
-    if meta.get("version") not in KNOWN_VERSIONS:
+    if meta.get("version") not in L.KNOWN_ANNEX_VERSIONS:
         raise NotAnAnnex(
             path, f"version « {meta.get('version')} » inconnue de cette version de xlfunding"
         )
@@ -111,22 +112,14 @@ def _stored_settings(meta: dict[str, str], path: Path) -> Settings:
         raise NotAnAnnex(path, "les paramètres enregistrés dans l'annexe sont illisibles") from exc
 
 
-def _actions(sheet: Any, layout: dict[str, Any], path: Path) -> tuple[Action, ...]:
+def _actions(
+    rows: dict[int, tuple[Any, ...]], layout: dict[str, Any], path: Path
+) -> tuple[Action, ...]:
     columns: dict[str, str] = layout["columns"]
     funders: dict[str, str] = layout["funders"]
-    sections = layout["axes"]
-    if not sections:
-        return ()
-    first, last = sections[0]["row"], sections[-1]["subtotal_row"]
-    rows = {
-        first + offset: values
-        for offset, values in enumerate(
-            sheet.iter_rows(min_row=first, max_row=last, values_only=True)
-        )
-    }
     fields = {key: columns[key] for key in ("title", "description", "sponsor", "total")}
     actions = []
-    for section in sections:
+    for section in layout["axes"]:
         for row in range(section["row"] + 1, section["subtotal_row"]):
             cells = _Row(rows.get(row, ()), row, path)
             funding = {}
@@ -142,7 +135,7 @@ def _actions(sheet: Any, layout: dict[str, Any], path: Path) -> tuple[Action, ..
                     sponsor=cells.text(columns["sponsor"]),
                     total=cells.amount(columns["total"]) or ZERO,
                     funding=funding,
-                    source=Location(path, sheet.title, row, fields),
+                    source=Location(path, layout["sheet"], row, fields),
                 )
             )
     return tuple(actions)
@@ -155,9 +148,7 @@ class _Row:
         self.values, self.row, self.path = values, row, path
 
     def value(self, letter: str) -> Any:
-        from openpyxl.utils import column_index_from_string
-
-        index = column_index_from_string(letter) - 1
+        index = L.column_index(letter)
         return self.values[index] if index < len(self.values) else None
 
     def text(self, letter: str) -> str:

@@ -11,11 +11,11 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from xlfunding.annex_reader import NotAnAnnex
 from xlfunding.errors import NotATemplate
 from xlfunding.model import Action
 from xlfunding.money import ZERO
 from xlfunding.problems import Report
+from xlfunding.read.annex import NotAnAnnex
 from xlfunding.settings import Settings
 
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
@@ -67,8 +67,8 @@ def renew(
 
 def read_source(path: Path, settings: Settings) -> Report:
     """A filled template is validated; anything else is imported as an annex."""
-    from xlfunding.importer import import_annex, source_kind
     from xlfunding.validate import validate_file
+    from xlfunding.year.importer import import_annex, source_kind
 
     if source_kind(path) == "xlsx":
         try:

@@ -7,10 +7,10 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from xlfunding import report_workbook as out
-from xlfunding.consolidate import consolidate
 from xlfunding.errors import OutputError, UnreadableFile, XlfundingError
-from xlfunding.parallel import without_cycle_collector
+from xlfunding.month import report as out
+from xlfunding.month.consolidate import consolidate
+from xlfunding.month.parallel import without_cycle_collector
 from xlfunding.settings import Settings, load_settings
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from xlfunding.cli_french import FrenchCommand, FrenchGroup
+from xlfunding.cli.french import FrenchCommand, FrenchGroup
 from xlfunding.errors import XlfundingError
 from xlfunding.render import totals_line
 
@@ -120,7 +120,7 @@ def template(
     L'an suivant, pré-rempli avec les actions de l'année, sans leurs montants :
     xlfunding template --from programme.xlsx --year 2026 --all-sponsors envois/ --sans-montants
     """
-    from xlfunding.template import write_all_sponsors, write_template
+    from xlfunding.write.template import write_all_sponsors, write_template
 
     chosen = _settings(settings)
     if (output is None) == (all_sponsors is None):
@@ -155,8 +155,8 @@ def _renew(
     force: bool,
 ) -> None:
     """``template --from/--year``: next year's templates, pre-filled, and their settings."""
-    from xlfunding.prefilled import renewal_summary, write_renewed
-    from xlfunding.renew import renew
+    from xlfunding.year.prefilled import renewal_summary, write_renewed
+    from xlfunding.year.renew import renew
 
     renewal = renew(source, chosen, year=year, clear_amounts=sans_montants)
     if renewal.report.problems:
@@ -206,12 +206,14 @@ def import_(
     2 fichier illisible ou mauvais usage.
     Exemple : xlfunding import annexe-2025.txt -o programme.xlsx
     """
-    from xlfunding.import_text import fold
-    from xlfunding.importer import import_annex
-    from xlfunding.prefilled import import_summary, write_import
+    from xlfunding.text import name_key
+    from xlfunding.year.importer import import_annex
+    from xlfunding.year.prefilled import import_summary, write_import
 
     chosen = _settings(settings)
-    if add_funders is not None and fold(add_funders) not in {fold(g) for g in chosen.groups}:
+    if add_funders is not None and name_key(add_funders) not in {
+        name_key(g) for g in chosen.groups
+    }:
         raise typer.BadParameter(
             f"groupe inconnu « {add_funders} » (groupes : {', '.join(chosen.groups)})",
             param_hint="--add-funders",
@@ -253,7 +255,7 @@ def validate(
     report = validate_files(files, _settings(settings))
     _show(report, json_out)
     if corrections is not None and not report.unreadable:
-        from xlfunding.corrections import write_corrections
+        from xlfunding.write.corrections import write_corrections
 
         write_corrections(files[0], report, corrections, force=force)
         _say(f"✓ copie à corriger : {corrections}")
@@ -282,9 +284,9 @@ def annex(
     Les fichiers sont d'abord vérifiés : s'il reste une erreur, l'annexe n'est pas écrite.
     Exemple : xlfunding annex examples/programmation-2025.xlsx -o annexe-2025.xlsx
     """
-    from xlfunding.annex import export_pdf, write_annex
     from xlfunding.model import Programme
     from xlfunding.validate import validate_files
+    from xlfunding.write.annex import export_pdf, write_annex
 
     chosen = _settings(settings)
     report = validate_files(files, chosen)
@@ -340,7 +342,7 @@ def consolidate(
     2 mauvais usage. Exemple : xlfunding consolidate retours/ -o annexe-2025-11.xlsx
     --report rapport-2025-11.xlsx
     """
-    from xlfunding.consolidate_job import run_consolidate
+    from xlfunding.month.job import run_consolidate
 
     raise typer.Exit(
         run_consolidate(

@@ -16,13 +16,14 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.hyperlink import Hyperlink
 
 from xlfunding.errors import UnreadableFile
-from xlfunding.output import atomic_path, check_output
 from xlfunding.problems import Problem, Report, Severity, quote_sheet
+from xlfunding.write import styles
+from xlfunding.write.output import atomic_path, check_output
 
 SHEET = "À corriger"
 FILLS = {
-    Severity.ERROR: PatternFill("solid", fgColor="FFC7CE"),
-    Severity.WARNING: PatternFill("solid", fgColor="FFEB9C"),
+    Severity.ERROR: PatternFill("solid", fgColor=styles.RED_FILL.lstrip("#")),
+    Severity.WARNING: PatternFill("solid", fgColor=styles.YELLOW_FILL.lstrip("#")),
 }
 LABELS = {Severity.ERROR: "Erreur", Severity.WARNING: "Avertissement"}
 HEADERS = ("N°", "Gravité", "Cellule", "Problème", "Valeur trouvée", "Que faire", "Code")

@@ -22,17 +22,9 @@ from typing import Any
 from xlfunding.errors import UnreadableFile
 from xlfunding.layout import column_index, column_letter
 from xlfunding.money import excel_decimal
-from xlfunding.xlsx import (
-    _BROKEN,
-    MAX_DATA_ROWS,
-    MAX_ELEMENTS,
-    MAX_PARSED_BYTES,
-    Cell,
-    SheetInfo,
-    XlsxFile,
-    _broken,
-    split_ref,
-)
+from xlfunding.read.archive import BROKEN, MAX_ELEMENTS, MAX_PARSED_BYTES, broken
+from xlfunding.read.cells import Cell, split_ref
+from xlfunding.read.xlsx import MAX_DATA_ROWS, SheetInfo, XlsxFile
 
 try:
     import python_calamine
@@ -105,7 +97,7 @@ class FastXlsxFile(XlsxFile):
             return
         for number, values in grid:
             cells = {
-                column_letter(index): value if isinstance(value, Cell) else _cell(value)
+                column_letter(index): value if isinstance(value, Cell) else _calamine_cell(value)
                 for index, value in enumerate(values)
                 if value != "" and value is not None
             }
@@ -162,13 +154,13 @@ class FastXlsxFile(XlsxFile):
         pending = b""
         # An element takes three bytes at least: a small sheet needs no counting.
         count = self.zip.getinfo(sheet.part).file_size // 3 + self.elements > MAX_ELEMENTS
-        with self._open(sheet.part) as handle:
+        with self.open(sheet.part) as handle:
             while True:
                 try:
                     chunk = handle.read(CHUNK)  # CHUNK bytes, fewer only at the end
-                except _BROKEN as exc:
+                except BROKEN as exc:
                     label = f"la feuille « {sheet.name} »"
-                    raise UnreadableFile(self.path, _broken(label, exc)) from exc
+                    raise UnreadableFile(self.path, broken(label, exc)) from exc
                 data = pending + chunk
                 final = len(chunk) < CHUNK
                 scan.size += len(chunk)
@@ -272,7 +264,7 @@ def _referenced(match: re.Match[str]) -> str:
     return chr(code) if code <= 0x10FFFF else match[0]
 
 
-def _cell(value: object) -> Cell:
+def _calamine_cell(value: object) -> Cell:
     if isinstance(value, bool):
         return Cell("b", value)
     if isinstance(value, float):

@@ -1,0 +1,57 @@
+"""People's text: cleaning what they type and paste, and the keys that compare names.
+
+Each key forgives more than the one before it:
+
+* ``label_key``: case, spacing and invisible characters (a drop-down value, a column header;
+  accents are kept: « Région » is not « Region »);
+* ``name_key``: also accents and every space (a funder's name in last year's annex, « Maisons
+  et Cités » or « MAISONS ET CITES »); ``words_key`` keeps single spaces between the words,
+  for sentence patterns.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+
+_INVISIBLE_CHARS = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
+_INVISIBLE = dict.fromkeys(map(ord, _INVISIBLE_CHARS), None)
+# What clean_text changes: invisible characters, any space but a single plain one, outer spaces.
+_UNCLEAN = re.compile(rf"[{_INVISIBLE_CHARS}]|[^\S ]|  |^ | $")
+_SPACES = re.compile(r"[\s\u00a0\u202f\u2007\u2009]+")
+
+
+def clean_text(text: str) -> str:
+    """NFC, no zero-width characters, no-break spaces as spaces, no outer spaces."""
+    if not _UNCLEAN.search(text) and unicodedata.is_normalized("NFC", text):
+        return text  # the common case, at the cost of one scan
+    text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
+    return _SPACES.sub(" ", text).strip()
+
+
+def label_key(text: str) -> str:
+    """Comparison key for labels typed by people: case, spacing and zero-width characters
+    forgiven, accents kept."""
+    return " ".join(clean_text(text).split()).casefold()
+
+
+@functools.lru_cache(maxsize=1024)
+def spacing_key(text: str) -> str:
+    """Case and runs of spaces forgiven (a sponsor's name, a hundred thousand times: cached)."""
+    return " ".join(text.split()).casefold()
+
+
+def name_key(text: str) -> str:
+    """Comparison key of a name: case, accents, spacing and invisible characters forgiven."""
+    return "".join(_bare(text).split())
+
+
+def words_key(text: str) -> str:
+    """Like ``name_key`` but keeping single spaces between words, for sentence patterns."""
+    return " ".join(_bare(text).split())
+
+
+def _bare(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.translate(_INVISIBLE))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
