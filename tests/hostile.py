@@ -25,9 +25,10 @@ import warnings
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from xml.sax.saxutils import escape
+
+from builders import BASE, action
 
 from xlfunding.errors import HostileFile, NotAnXlsx, UnreadableFile
 from xlfunding.model import Action
@@ -40,24 +41,6 @@ OLE = bytes.fromhex("D0CF11E0A1B11AE1")
 SHEET_PART = "xl/worksheets/sheet1.xml"  # « Actions » in every template we write
 META_PART = "xl/worksheets/sheet4.xml"  # « _xlfunding », the hidden metadata
 MB = 2**20
-
-
-def action(axis: int, title: str, sponsor: str, total: str, description: str | None = None,
-           **funding: str) -> Action:
-    """An action of the bundled settings; ``axis`` counts from 1, amounts are decimal text."""
-    settings = load_settings()
-    return Action(
-        axis=settings.axes[axis - 1], title=title,
-        description=f"Description de « {title} »." if description is None else description,
-        sponsor=sponsor, total=Decimal(total),
-        funding={code: Decimal(amount) for code, amount in funding.items()})
-
-
-BASE = (
-    action(1, "Atelier théâtre", "CCAS", "10000", CCAS="4000", ANCT="6000"),
-    action(2, "Forum santé", "CCAS", "5000", CCAS="2500", ANCT="2500"),
-    action(3, "Bouge ta ville", "VILLE", "9000", Ville="4500", ANCT="4500"),
-)
 
 
 def template(folder: Path, name: str = "retour.xlsx", actions: Iterable[Action] = BASE, *,

@@ -14,12 +14,10 @@ from xlfunding.money import format_euros
 
 ROOT = Path(__file__).parent.parent
 MONTHLY = ROOT / "examples" / "consolidation_mensuelle.py"
-PYTHON = Path("/work/venv/bin/python")
 
 
 def run(*args: object) -> subprocess.CompletedProcess[str]:
-    python = PYTHON if PYTHON.exists() else Path(sys.executable)
-    return subprocess.run([str(python), str(MONTHLY), *map(str, args)], capture_output=True,
+    return subprocess.run([sys.executable, str(MONTHLY), *map(str, args)], capture_output=True,
                           text=True, timeout=120, check=False)
 
 

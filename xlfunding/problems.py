@@ -55,121 +55,65 @@ def _kind(code: str, severity: Severity, title: str, template: str, **variants: 
     return Kind(code, severity, title, {"": template, **names})
 
 
+# A table: a record in a few lines reads better than a field a line.
+# fmt: off
 _CATALOGUE = (
     # file-level: the file cannot be read as a template of this programme
     _kind("not-an-xlsx", E, "Pas un classeur .xlsx", "{reason}"),
-    _kind(
-        "unreadable-file",
-        E,
-        "Fichier illisible",
+    _kind("unreadable-file", E, "Fichier illisible",
         "{reason}",
         died="Illisible : {why}. Ouvrez-le dans Excel, " + _RESAVE,
-        crashed="La lecture a échoué ({error} : {detail}) : " + _RESAVE,
-    ),
+        crashed="La lecture a échoué ({error} : {detail}) : " + _RESAVE),
     _kind("hostile-file", E, "Fichier refusé par prudence", "{reason}"),
     _kind("not-a-template", E, "Pas un modèle xlfunding", "{reason}"),
     _kind("wrong-programme", E, "Modèle d'une autre programmation", "{reason}"),
-    _kind(
-        "open-in-excel",
-        W,
-        "Fichier de verrouillage Excel ignoré",
+    _kind("open-in-excel", W, "Fichier de verrouillage Excel ignoré",
         "Fichier de verrouillage d'Excel : un classeur (sans doute « {workbook} ») était ouvert "
-        "pendant la consolidation. Il a été lu tel qu'enregistré ; relancez quand il sera fermé.",
-    ),
-    _kind(
-        "hidden-file",
-        W,
-        "Fichier caché ignoré",
+        "pendant la consolidation. Il a été lu tel qu'enregistré ; relancez quand il sera fermé."),
+    _kind("hidden-file", W, "Fichier caché ignoré",
         "Fichier caché (système ou temporaire) : il n'a pas été lu. Si c'est un retour, "
-        "renommez-le sans point au début.",
-    ),
+        "renommez-le sans point au début."),
     # cell-level
-    _kind(
-        "missing-value",
-        E,
-        "Valeur obligatoire manquante",
+    _kind("missing-value", E, "Valeur obligatoire manquante",
         "« {header} » est obligatoire : remplissez cette cellule.",
         import_axis="Cette action n'est sous aucun axe : choisissez son axe dans le modèle "
         "importé.",
-        import_sponsor="Le porteur de cette action manque : choisissez-le dans le modèle importé.",
-    ),
-    _kind(
-        "missing-column",
-        E,
-        "Colonne du modèle manquante",
+        import_sponsor="Le porteur de cette action manque : choisissez-le dans le modèle "
+        "importé."),
+    _kind("missing-column", E, "Colonne du modèle manquante",
         "La colonne « {header} » a disparu de la ligne d'en-tête {row} : reprenez le modèle "
-        "officiel, sans supprimer ni renommer de colonne.",
-    ),
-    _kind(
-        "unknown-axis",
-        E,
-        "Axe inconnu",
+        "officiel, sans supprimer ni renommer de colonne."),
+    _kind("unknown-axis", E, "Axe inconnu",
         "« {value} » n'est pas un axe de la programmation : choisissez-en un dans la liste "
         "déroulante.",
         imported="« {value} » n'est pas un axe des paramètres ({axes}). Les actions qui suivent "
         "sont importées avec cet axe : choisissez le bon dans le modèle importé, ou corrigez les "
-        "paramètres.",
-    ),
-    _kind(
-        "unknown-sponsor",
-        E,
-        "Porteur inconnu",
+        "paramètres."),
+    _kind("unknown-sponsor", E, "Porteur inconnu",
         "« {value} » n'est pas un porteur connu ({sponsors}) : choisissez-le dans la liste "
         "déroulante.",
         imported="« {value} » n'est pas un porteur des paramètres ({sponsors}) : l'action est "
         "importée avec ce porteur ; choisissez le bon dans le modèle importé, ou corrigez les "
-        "paramètres.",
-    ),
-    _kind(
-        "sponsor-not-allowed",
-        E,
-        "Porteur différent de celui du modèle",
+        "paramètres."),
+    _kind("sponsor-not-allowed", E, "Porteur différent de celui du modèle",
         "Ce modèle est celui du porteur {locked} : une action de « {value} » doit être envoyée "
-        "dans le modèle de ce porteur.",
-    ),
-    _kind(
-        "value-normalised",
-        W,
-        "Valeur corrigée automatiquement",
+        "dans le modèle de ce porteur."),
+    _kind("value-normalised", W, "Valeur corrigée automatiquement",
         "« {text} » a été lu comme « {canonical} » (espaces, majuscules ou caractères invisibles "
-        "corrigés) ; choisissez la valeur dans la liste déroulante.",
-    ),
-    _kind(
-        "invalid-amount",
-        E,
-        "Montant illisible",
+        "corrigés) ; choisissez la valeur dans la liste déroulante."),
+    _kind("invalid-amount", E, "Montant illisible",
         "« {value} » n'est pas un montant lisible : {reason}. Tapez un nombre, par exemple 4500 "
-        "ou 4500,50.",
-    ),
-    _kind(
-        "negative-amount",
-        E,
-        "Montant négatif",
-        "Un montant ne peut pas être négatif ({value}) : tapez un montant positif.",
-    ),
-    _kind(
-        "too-many-decimals",
-        E,
-        "Plus de deux décimales",
-        "{value} a plus de deux décimales : arrondissez au centime.",
-    ),
-    _kind(
-        "total-not-positive",
-        E,
-        "Coût total nul",
-        "Le coût total est nul : indiquez le coût de l'action.",
-    ),
-    _kind(
-        "no-funder",
-        E,
-        "Aucun financeur",
+        "ou 4500,50."),
+    _kind("negative-amount", E, "Montant négatif",
+        "Un montant ne peut pas être négatif ({value}) : tapez un montant positif."),
+    _kind("too-many-decimals", E, "Plus de deux décimales",
+        "{value} a plus de deux décimales : arrondissez au centime."),
+    _kind("total-not-positive", E, "Coût total nul",
+        "Le coût total est nul : indiquez le coût de l'action."),
+    _kind("no-funder", E, "Aucun financeur",
         "Aucun financeur n'est indiqué : répartissez le coût total entre les colonnes des "
-        "financeurs.",
-    ),
-    _kind(
-        "funders-do-not-add-up",
-        E,
-        "Financements différents du coût total",
+        "financeurs."),
+    _kind("funders-do-not-add-up", E, "Financements différents du coût total",
         "Il manque {gap} de financements : le coût total est {total}, les financeurs totalisent "
         "{funded}. Complétez un financement ou corrigez le coût.",
         excess="Les financements dépassent le coût total de {gap} : le coût total est {total}, "
@@ -181,151 +125,86 @@ _CATALOGUE = (
         "sans doute le coût total qui est faux. " + _IMPORTED,
         imported_funder_wrong="Les financeurs totalisent {funded} pour un coût total de {total} "
         "(écart {gap}). Le total « {group} » de l'annexe ({place}) s'accorde avec le coût total "
-        ": c'est sans doute un montant du groupe {group} qui est faux. " + _IMPORTED,
-    ),
-    _kind(
-        "duplicate-title",
-        E,
-        "Intitulé en double",
+        ": c'est sans doute un montant du groupe {group} qui est faux. " + _IMPORTED),
+    _kind("duplicate-title", E, "Intitulé en double",
         "Le porteur {sponsor} a une autre action de même intitulé : donnez à chaque action un "
-        "intitulé distinct, ou fusionnez les lignes.",
-    ),
-    _kind(
-        "text-too-long",
-        E,
-        "Texte trop long",
-        "Le texte fait {length} caractères ; {limit} au plus : raccourcissez-le.",
-    ),
-    _kind(
-        "formula-without-value",
-        E,
-        "Formule sans valeur enregistrée",
+        "intitulé distinct, ou fusionnez les lignes."),
+    _kind("text-too-long", E, "Texte trop long",
+        "Le texte fait {length} caractères ; {limit} au plus : raccourcissez-le."),
+    _kind("formula-without-value", E, "Formule sans valeur enregistrée",
         "La formule {formula} n'a pas de valeur enregistrée : ouvrez le fichier dans Excel, "
         "recalculez (F9) et enregistrez, ou tapez la valeur.",
         annex_total="Le total « {label} » n'a pas de valeur enregistrée : ouvrez l'annexe dans "
-        "Excel, recalculez (F9) et enregistrez-la, puis relancez l'import.",
-    ),
-    _kind(
-        "excel-error",
-        E,
-        "Erreur Excel dans une cellule",
-        "La cellule affiche l'erreur Excel {error} : corrigez la formule ou tapez la valeur.",
-    ),
+        "Excel, recalculez (F9) et enregistrez-la, puis relancez l'import."),
+    _kind("excel-error", E, "Erreur Excel dans une cellule",
+        "La cellule affiche l'erreur Excel {error} : corrigez la formule ou tapez la valeur."),
     _kind("not-text", E, "Texte attendu", "Un texte est attendu, pas VRAI/FAUX."),
-    _kind(
-        "share-above-cap",
-        W,
-        "Part d'un financeur au-dessus du plafond",
+    _kind("share-above-cap", W, "Part d'un financeur au-dessus du plafond",
         "{funder} financerait {share} % du coût, au-delà du plafond de {cap} % : vérifiez ce "
-        "montant ou le plan de financement.",
-    ),
-    _kind(
-        "missing-description",
-        W,
-        "Description manquante",
+        "montant ou le plan de financement."),
+    _kind("missing-description", W, "Description manquante",
         "L'action n'a pas de description : dites en une ou deux phrases ce qu'elle fait et pour "
-        "qui.",
-    ),
-    _kind(
-        "duplicate-description",
-        W,
-        "Description identique à une autre action",
+        "qui."),
+    _kind("duplicate-description", W, "Description identique à une autre action",
         "Même description que l'action de la ligne {row} : décrivez ce que cette action a de "
-        "propre.",
-    ),
-    _kind(
-        "row-below-table",
-        W,
-        "Ligne saisie sous le tableau",
+        "propre."),
+    _kind("row-below-table", W, "Ligne saisie sous le tableau",
         "La ligne {row} est sous le tableau du modèle ; elle a été lue, mais saisissez les "
-        "actions dans le tableau.",
-    ),
-    _kind(
-        "no-actions",
-        W,
-        "Aucune action",
+        "actions dans le tableau."),
+    _kind("no-actions", W, "Aucune action",
         "Aucune action n'est saisie dans le tableau.",
         imported="Aucune action n'a été reconnue dans ce fichier : est-ce bien le tableau de "
-        "l'annexe, une action par ligne, colonnes séparées par des tabulations ?",
-    ),
+        "l'annexe, une action par ligne, colonnes séparées par des tabulations ?"),
     # consolidation
-    _kind(
-        "duplicate-action",
-        E,
-        "Action envoyée deux fois",
+    _kind("duplicate-action", E, "Action envoyée deux fois",
         "Action déjà envoyée dans « {kept} » (ligne {row}), à l'identique : elle n'est reprise "
         "qu'une fois, depuis le fichier le plus récent. Retirez-la de l'un des deux fichiers.",
         different="Action déjà envoyée dans « {kept} » (ligne {row}), avec des différences : "
         "elle n'est reprise qu'une fois, depuis le fichier le plus récent. Retirez-la de l'un "
-        "des deux fichiers.",
-    ),
-    _kind(
-        "duplicate-file",
-        W,
-        "Même fichier envoyé deux fois",
-        "Même contenu que « {original} » : lu une seule fois.",
-    ),
-    _kind(
-        "superseded-file",
-        W,
-        "Retour remplacé par un plus récent",
+        "des deux fichiers."),
+    _kind("duplicate-file", W, "Même fichier envoyé deux fois",
+        "Même contenu que « {original} » : lu une seule fois."),
+    _kind("superseded-file", W, "Retour remplacé par un plus récent",
         "Retour remplacé par « {kept} », plus récent ({why}) : seul ce fichier compte pour le "
         "porteur {sponsor}.",
         saved="enregistré dans Excel le {when:%d/%m/%Y à %H:%M} UTC",
         modified="fichier modifié le {when:%d/%m/%Y à %H:%M:%S} UTC",
-        same_dates="mêmes dates : le nom qui vient en dernier dans l'ordre alphabétique l'emporte",
-    ),
+        same_dates="mêmes dates : le nom qui vient en dernier dans l'ordre alphabétique "
+        "l'emporte"),
     # import of last year's annex (text or annex workbook)
-    _kind(
-        "unknown-funder",
-        E,
-        "Financeur inconnu",
+    _kind("unknown-funder", E, "Financeur inconnu",
         "« {name} » n'est pas un financeur des paramètres : son montant ({amount}) n'a pas été "
         "importé. Corrigez le nom dans l'annexe et relancez l'import, ou ajoutez ce financeur "
         "avec --add-funders GROUPE.",
         nearest="« {name} » n'est pas un financeur des paramètres (vouliez-vous dire « {nearest} "
         "» ?) : son montant ({amount}) n'a pas été importé. Corrigez le nom dans l'annexe et "
-        "relancez l'import, ou ajoutez ce financeur avec --add-funders GROUPE.",
-    ),
-    _kind(
-        "line-not-understood",
-        E,
-        "Ligne non importée",
+        "relancez l'import, ou ajoutez ce financeur avec --add-funders GROUPE."),
+    _kind("line-not-understood", E, "Ligne non importée",
         "{reason} ; la ligne est recopiée dans l'onglet « {tab} ».",
         with_budget="{reason} ; la ligne est recopiée dans l'onglet « {tab} ». Elle porte un "
         "budget de {total} : corrigez-la et relancez l'import, ou ajoutez l'action à la main "
-        "dans le modèle importé.",
-    ),
-    _kind(
-        "annex-total-mismatch",
-        E,
-        "Total de l'annexe différent des actions importées",
+        "dans le modèle importé."),
+    _kind("annex-total-mismatch", E, "Total de l'annexe différent des actions importées",
         "{label} indique {amount}, les actions importées totalisent {imported} (écart {gap}). "
         "Un montant de l'annexe d'origine est faux, ou une action manque : vérifiez-la, puis "
         "corrigez le modèle importé.",
         explained="{label} indique {amount}, les actions importées totalisent {imported} (écart "
         "{gap}), dont {explained} viennent de montants non importés signalés par ailleurs : il "
         "reste {rest} inexpliqués. Un montant de l'annexe d'origine est faux, ou une action "
-        "manque : vérifiez-la, puis corrigez le modèle importé.",
-    ),
-    _kind(
-        "budget-text-mismatch",
-        E,
-        "Texte du budget différent des montants",
+        "manque : vérifiez-la, puis corrigez le modèle importé."),
+    _kind("budget-text-mismatch", E, "Texte du budget différent des montants",
         "Le texte « Budget prévisionnel » ne dit pas ce que disent les colonnes : {differences}."
         + _BUDGET_TEXT,
         unreadable="Le texte « Budget prévisionnel » est illisible : {reason}." + _BUDGET_TEXT,
-        difference="{name} {text} dans le texte, {column} en colonne",
-    ),
+        difference="{name} {text} dans le texte, {column} en colonne"),
     # hostile files (#6): read, but what the sender sees differs from what is read
-    _kind(
-        "hidden-row",
-        W,
-        "Ligne masquée lue quand même",
+    _kind("hidden-row", W, "Ligne masquée lue quand même",
         "La ligne {row} est masquée dans Excel : elle a été lue et compte dans l'annexe. "
-        "Affichez-la pour la vérifier, ou supprimez-la si l'action est abandonnée.",
-    ),
+        "Affichez-la pour la vérifier, ou supprimez-la si l'action est abandonnée."),
 )
+# fmt: on
+
+
 CODES: dict[str, Kind] = {kind.code: kind for kind in _CATALOGUE}
 
 

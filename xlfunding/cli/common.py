@@ -1,0 +1,56 @@
+"""What every command shares: its options, how it speaks, and its exit codes."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from xlfunding.problems import Report
+    from xlfunding.settings import Settings
+
+SettingsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--settings",
+        "-s",
+        help="Fichier de paramètres TOML (défaut : Libercourt 2025 fourni).",
+        dir_okay=False,
+    ),
+]
+ForceOption = Annotated[bool, typer.Option("--force", help="Remplacer un fichier existant.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Rapport JSON sur la sortie standard.")]
+SourcesOption = Annotated[
+    bool,
+    typer.Option(
+        "--sources", help="Afficher la colonne « Source » (fichier et ligne de chaque action)."
+    ),
+]
+
+
+def load(path: Path | None) -> Settings:
+    from xlfunding.settings import load_settings
+
+    return load_settings(path)
+
+
+def say(text: str) -> None:
+    typer.echo(text, err=True)
+
+
+def show(report: Report, json_out: bool) -> None:
+    from xlfunding.render import report_text, write_json
+
+    if json_out:
+        write_json(report.to_dict(), sys.stdout)
+    elif len(report.files) == 1 and report.unreadable:
+        say(f"✗ {report.files[0]} : {report.problems[0].message}")
+    else:
+        typer.echo(report_text(report))
+
+
+def exit_code(report: Report) -> int:
+    return 2 if report.unreadable else 0 if report.valid else 1

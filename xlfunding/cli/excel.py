@@ -1,0 +1,187 @@
+"""The commands of staff who work in Excel: the template, checking a return, the annex."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from xlfunding.cli import common
+from xlfunding.render import totals_line
+
+if TYPE_CHECKING:
+    from xlfunding.settings import Settings
+
+
+def template(
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Classeur à écrire.", dir_okay=False)
+    ] = None,
+    sponsor: Annotated[
+        str | None,
+        typer.Option("--sponsor", help="Pré-remplir et verrouiller le modèle pour ce porteur."),
+    ] = None,
+    all_sponsors: Annotated[
+        Path | None,
+        typer.Option(
+            "--all-sponsors", help="Écrire un modèle par porteur dans ce dossier.", file_okay=False
+        ),
+    ] = None,
+    source: Annotated[
+        Path | None,
+        typer.Option(
+            "--from",
+            help="Pré-remplir avec les actions de ce fichier : modèle rempli (vérifié avec "
+            "--settings), annexe .xlsx écrite par xlfunding ou texte d'une annexe.",
+            dir_okay=False,
+        ),
+    ] = None,
+    year: Annotated[
+        int | None,
+        typer.Option(
+            "--year",
+            min=2000,
+            max=2100,
+            help="Année du nouveau modèle : les paramètres (année, années du titre et de la date "
+            "limite) passent à cette année et sont écrits à côté, parametres-ANNÉE.toml.",
+        ),
+    ] = None,
+    sans_montants: Annotated[
+        bool,
+        typer.Option(
+            "--sans-montants",
+            help="Avec --from : reprendre les actions sans leurs montants (coût total et "
+            "financeurs vides, à remplir par les porteurs).",
+        ),
+    ] = False,
+    settings: common.SettingsOption = None,
+    force: common.ForceOption = False,
+) -> None:
+    """Écrit le modèle Excel à envoyer aux porteurs.
+
+    Exemple : xlfunding template -o modele-2025.xlsx
+    L'an suivant, pré-rempli avec les actions de l'année, sans leurs montants :
+    xlfunding template --from programme.xlsx --year 2026 --all-sponsors envois/ --sans-montants
+    """
+    from xlfunding.write.template import write_all_sponsors, write_template
+
+    chosen = common.load(settings)
+    if (output is None) == (all_sponsors is None):
+        raise typer.BadParameter("donnez soit -o FICHIER, soit --all-sponsors DOSSIER")
+    if sans_montants and source is None:
+        raise typer.BadParameter("--sans-montants ne s'utilise qu'avec --from FICHIER")
+    if source is not None or year is not None:
+        _renew(source, chosen, year, sans_montants, all_sponsors, output, sponsor, force)
+        return
+    if all_sponsors is not None:
+        for path in write_all_sponsors(chosen, all_sponsors, force=force):
+            common.say(f"✓ {path}")
+        return
+    assert output is not None
+    write_template(chosen, output, sponsor=sponsor, force=force)
+    common.say(f"✓ {output}")
+
+
+def _renew(
+    source: Path | None,
+    chosen: Settings,
+    year: int | None,
+    sans_montants: bool,
+    folder: Path | None,
+    output: Path | None,
+    sponsor: str | None,
+    force: bool,
+) -> None:
+    """``template --from/--year``: next year's templates, pre-filled, and their settings."""
+    from xlfunding.year.prefilled import renewal_summary, write_renewed
+    from xlfunding.year.renew import renew
+
+    renewal = renew(source, chosen, year=year, clear_amounts=sans_montants)
+    if renewal.report.problems:
+        common.show(renewal.report, False)
+    if not renewal.report.valid:
+        common.say(f"✗ modèles non écrits : corrigez d'abord les erreurs de {source}.")
+        raise typer.Exit(common.exit_code(renewal.report))
+    inputs = [p for p in (source, chosen.path) if p is not None]
+    paths, toml = write_renewed(
+        renewal, folder=folder, output=output, sponsor=sponsor, force=force, inputs=inputs
+    )
+    for line in renewal_summary(renewal, paths, toml):
+        common.say(line)
+
+
+def validate(
+    files: Annotated[list[Path], typer.Argument(help="Modèles remplis à vérifier.")],
+    settings: common.SettingsOption = None,
+    json_out: common.JsonOption = False,
+    corrections: Annotated[
+        Path | None,
+        typer.Option(
+            "--corrections",
+            help="Écrire une copie du classeur avec les cellules à corriger "
+            "surlignées et un onglet « À corriger » (un seul fichier vérifié).",
+            dir_okay=False,
+        ),
+    ] = None,
+    force: common.ForceOption = False,
+) -> None:
+    """Vérifie des modèles remplis et signale chaque problème à sa cellule.
+
+    Code de sortie : 0 valide (avertissements permis), 1 erreurs, 2 fichier illisible.
+    Exemple : xlfunding validate retour-ccas.xlsx --corrections a-corriger.xlsx
+    """
+    from xlfunding.validate import validate_files
+
+    if corrections is not None and len(files) != 1:
+        raise typer.BadParameter("--corrections ne s'utilise qu'avec un seul fichier")
+    report = validate_files(files, common.load(settings))
+    common.show(report, json_out)
+    if corrections is not None and not report.unreadable:
+        from xlfunding.write.corrections import write_corrections
+
+        write_corrections(files[0], report, corrections, force=force)
+        common.say(f"✓ copie à corriger : {corrections}")
+    raise typer.Exit(common.exit_code(report))
+
+
+def annex(
+    files: Annotated[list[Path], typer.Argument(help="Modèles remplis (un ou plusieurs).")],
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="Annexe à écrire (.xlsx).", dir_okay=False)
+    ],
+    settings: common.SettingsOption = None,
+    pdf: Annotated[
+        bool,
+        typer.Option(
+            "--pdf", help="Exporter aussi l'annexe en PDF (LibreOffice), à côté du .xlsx."
+        ),
+    ] = False,
+    sources: common.SourcesOption = False,
+    json_out: common.JsonOption = False,
+    force: common.ForceOption = False,
+) -> None:
+    """Écrit l'annexe du conseil municipal (tableau, totaux, synthèse en pourcentages).
+
+    Les fichiers sont d'abord vérifiés : s'il reste une erreur, l'annexe n'est pas écrite.
+    Exemple : xlfunding annex examples/programmation-2025.xlsx -o annexe-2025.xlsx
+    """
+    from xlfunding.model import Programme
+    from xlfunding.validate import validate_files
+    from xlfunding.write.annex import export_pdf, write_annex
+
+    chosen = common.load(settings)
+    report = validate_files(files, chosen)
+    if not report.valid:
+        common.show(report, json_out)
+        common.say("✗ annexe non écrite : corrigez d'abord les erreurs ci-dessus.")
+        raise typer.Exit(common.exit_code(report))
+    if json_out:
+        common.show(report, json_out)
+    programme = Programme(chosen, tuple(report.actions))
+    write_annex(programme, output, force=force, show_sources=sources, inputs=files)
+    common.say(f"✓ {output}")
+    common.say(totals_line(programme))
+    if pdf:
+        target = export_pdf(output, output.with_suffix(".pdf"), force=force)
+        common.say(f"✓ {target}")

@@ -1,0 +1,63 @@
+"""The monthly consolidation command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from xlfunding.cli import common
+
+
+def consolidate(
+    inbox: Annotated[Path, typer.Argument(help="Dossier où arrivent les retours des porteurs.")],
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="Annexe consolidée à écrire.", dir_okay=False)
+    ],
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            "--report",
+            help="Rapport Excel : un fichier par ligne, chaque problème à sa cellule.",
+            dir_okay=False,
+        ),
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="N'écrire aucune annexe si un fichier a une erreur.")
+    ] = False,
+    previous: Annotated[
+        Path | None,
+        typer.Option(
+            "--previous",
+            help="Annexe du mois précédent : ajoute l'onglet « Évolutions ».",
+            dir_okay=False,
+        ),
+    ] = None,
+    sources: common.SourcesOption = False,
+    settings: common.SettingsOption = None,
+    json_out: common.JsonOption = False,
+    force: common.ForceOption = False,
+) -> None:
+    """Consolide tous les retours d'un dossier en une annexe et un rapport.
+
+    Ne s'arrête jamais sur un fichier abîmé : il est signalé et la consolidation continue.
+    Code de sortie : 0 tout est accepté, 1 consolidation incomplète (voir le rapport),
+    2 mauvais usage. Exemple : xlfunding consolidate retours/ -o annexe-2025-11.xlsx
+    --report rapport-2025-11.xlsx
+    """
+    from xlfunding.month.job import run_consolidate
+
+    raise typer.Exit(
+        run_consolidate(
+            inbox,
+            output,
+            report=report,
+            json_out=json_out,
+            strict=strict,
+            previous=previous,
+            show_sources=sources,
+            force=force,
+            settings=common.load(settings),
+        )
+    )
