@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).parent.parent
@@ -13,6 +14,8 @@ BENCH = ROOT / "benchmarks" / "bench_scale.py"
 sys.path.insert(0, str(BENCH.parent))
 
 import bench_scale  # noqa: E402
+import scale_inputs  # noqa: E402
+import scale_stages  # noqa: E402
 
 
 def test_quick_benchmark_measures_every_stage(tmp_path: Path) -> None:
@@ -37,19 +40,19 @@ def test_quick_benchmark_measures_every_stage(tmp_path: Path) -> None:
         verdict = line.split(" | ")[5]
         assert verdict in ("—", "absent", "PASS") or verdict.startswith("FAIL"), line
     for name in ("python-calamine", "fastexcel"):
-        installed = importlib.util.find_spec(bench_scale.MODULES[name]) is not None
+        installed = importlib.util.find_spec(scale_stages.MODULES[name]) is not None
         mine = [line for line in rows if f": {name} |" in line]
         assert len(mine) == 2 and all(("| absent |" in line) != installed for line in mine)
 
 
 def test_generated_returns_add_up_and_are_unique() -> None:
     codes = ("Ville", "CCAS", "ANCT")
-    records = bench_scale.return_records(7, ("Axe 1", "Axe 2"), ("CCAS", "VILLE"), codes)
-    again = bench_scale.return_records(7, ("Axe 1", "Axe 2"), ("CCAS", "VILLE"), codes)
-    assert records == again and len(records) == bench_scale.ACTIONS_PER_RETURN
+    records = scale_inputs.return_records(7, ("Axe 1", "Axe 2"), ("CCAS", "VILLE"), codes)
+    again = scale_inputs.return_records(7, ("Axe 1", "Axe 2"), ("CCAS", "VILLE"), codes)
+    assert records == again and len(records) == scale_inputs.ACTIONS_PER_RETURN
     assert len({r.title for r in records}) == len(records)
     for r in records:
         assert sum(a for a in r.amounts if a is not None) == r.total
         assert all(a is None or a > 0 for a in r.amounts)
         assert 300 <= len(r.description) <= 1500
-        assert r.total == r.total.quantize(bench_scale.Decimal("0.01"))
+        assert r.total == r.total.quantize(Decimal("0.01"))
