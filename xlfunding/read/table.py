@@ -27,7 +27,6 @@ from xlfunding.settings import Settings
 from xlfunding.text import clean_text, label_key
 
 CHOICE_FIELDS = {"axis": "axes", "sponsor": "sponsors"}
-TEXT_FIELDS = L.TEXT_FIELDS
 
 
 @dataclass
@@ -130,7 +129,7 @@ class TableReader:
             letter = self.columns.get(key)
             index = L.column_index(letter) if letter else len(by_column)
             column = by_column[index] if index < len(by_column) else (None,) * len(rows)
-            if key in TEXT_FIELDS:
+            if key in L.TEXT_FIELDS:
                 values[key] = self._texts(key, column, letter, numbers)
             else:
                 values[key], cents[key], fractional[key] = self._amounts(
