@@ -171,6 +171,9 @@ _CATALOGUE = (
         modified="fichier modifié le {when:%d/%m/%Y à %H:%M:%S} UTC",
         same_dates="mêmes dates : le nom qui vient en dernier dans l'ordre alphabétique "
         "l'emporte"),
+    _kind("cache-ignored", W, "Cache de la consolidation ignoré",
+        "Le cache n'a pas servi ({reason}) : tous les fichiers ont été lus. Supprimez ce "
+        "fichier (ou donnez --cache DOSSIER) pour qu'un nouveau cache soit créé."),
     # import of last year's annex (text or annex workbook)
     _kind("unknown-funder", E, "Financeur inconnu",
         "« {name} » n'est pas un financeur des paramètres : son montant ({amount}) n'a pas été "
