@@ -161,3 +161,119 @@ def test_the_command_says_what_is_missing(settings: Settings, tmp_path: Path) ->
     assert not out.exists()
     wrong = CliRunner().invoke(app, ["scdl", str(annex), "-o", str(out), "--attribuant", "Etat"])
     assert wrong.exit_code == 2 and "financeur inconnu « Etat »" in wrong.output
+
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def test_the_decision_is_printed_under_the_title_and_reused_by_the_export(
+    published: Settings, settings: Settings, tmp_path: Path
+) -> None:
+    from openpyxl import load_workbook
+
+    from xlfunding.read.annex import read_annex
+
+    toml = tmp_path / "parametres.toml"  # identities, but no decision
+    toml.write_text(
+        settings_toml(
+            with_identity(
+                settings,
+                {
+                    "Ville": {"siret": VILLE},
+                    "CCAS": {"siret": CCAS},
+                },
+            )
+        ),
+        encoding="utf-8",
+    )
+    annex = tmp_path / "annexe.xlsx"
+    runner = CliRunner()
+    made = runner.invoke(
+        app,
+        [
+            "annex",
+            str(EXAMPLES / "programmation-2025.xlsx"),
+            "-o",
+            str(annex),
+            "--settings",
+            str(toml),
+            "--decision",
+            "DELIB-2024-1179",
+            "--date-decision",
+            "2024-12-18",
+        ],
+    )
+    assert made.exit_code == 0, made.output
+    sheet = load_workbook(annex)["Annexe"]
+    assert [sheet["A1"].value, sheet["A2"].value, sheet["A3"].value] == [
+        "PROPOSITION PROGRAMMATION POLITIQUE DE LA VILLE 2025",
+        "Annexe n°2",
+        "Délibération DELIB-2024-1179 du 18/12/2024",
+    ]
+    assert read_annex(annex).settings.decision.reference == "DELIB-2024-1179"
+    out = tmp_path / "ccas.csv"
+    result = runner.invoke(
+        app, ["scdl", str(annex), "-o", str(out), "--attribuant", "CCAS", "--settings", str(toml)]
+    )
+    assert result.exit_code == 0, result.output
+    rows = read_csv(out)
+    assert {(r["referenceDecision"], r["dateConvention"]) for r in rows} == {
+        ("DELIB-2024-1179", "2024-12-18")
+    }
+    assert sum(Decimal(r["montant"]) for r in rows) == 29950
+
+
+def test_consolidate_takes_the_decision_and_scdl_reads_a_folder(
+    settings: Settings, tmp_path: Path
+) -> None:
+    from xlfunding.read.annex import read_annex
+
+    toml = tmp_path / "parametres.toml"
+    toml.write_text(
+        settings_toml(
+            with_identity(
+                settings,
+                {
+                    "Ville": {"siret": VILLE},
+                    "CCAS": {"siret": CCAS},
+                },
+            )
+        ),
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+    annex = tmp_path / "annexe.xlsx"
+    made = runner.invoke(
+        app,
+        [
+            "consolidate",
+            str(EXAMPLES / "retours"),
+            "-o",
+            str(annex),
+            "--settings",
+            str(toml),
+            "--date-decision",
+            "2024-12-18",
+        ],
+    )
+    assert made.exit_code == 0, made.output
+    assert str(read_annex(annex).settings.decision.date) == "2024-12-18"
+    out = tmp_path / "ville.csv"
+    result = runner.invoke(
+        app,
+        [
+            "scdl",
+            str(EXAMPLES / "retours"),
+            "-o",
+            str(out),
+            "--attribuant",
+            "Ville",
+            "--settings",
+            str(toml),
+            "--date-decision",
+            "2024-12-18",
+            "--tout",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert sum(Decimal(r["montant"]) for r in read_csv(out)) == 48207
