@@ -166,6 +166,14 @@ def test_the_command_says_what_is_missing(settings: Settings, tmp_path: Path) ->
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
+def identities_only(settings: Settings, folder: Path) -> Path:
+    """A settings file with the Ville's and the CCAS's SIRET, and no decision."""
+    path = folder / "parametres.toml"
+    chosen = with_identity(settings, {"Ville": {"siret": VILLE}, "CCAS": {"siret": CCAS}})
+    path.write_text(settings_toml(chosen), encoding="utf-8")
+    return path
+
+
 def test_the_decision_is_printed_under_the_title_and_reused_by_the_export(
     published: Settings, settings: Settings, tmp_path: Path
 ) -> None:
@@ -173,19 +181,7 @@ def test_the_decision_is_printed_under_the_title_and_reused_by_the_export(
 
     from xlfunding.read.annex import read_annex
 
-    toml = tmp_path / "parametres.toml"  # identities, but no decision
-    toml.write_text(
-        settings_toml(
-            with_identity(
-                settings,
-                {
-                    "Ville": {"siret": VILLE},
-                    "CCAS": {"siret": CCAS},
-                },
-            )
-        ),
-        encoding="utf-8",
-    )
+    toml = identities_only(settings, tmp_path)
     annex = tmp_path / "annexe.xlsx"
     runner = CliRunner()
     made = runner.invoke(
@@ -228,19 +224,7 @@ def test_consolidate_takes_the_decision_and_scdl_reads_a_folder(
 ) -> None:
     from xlfunding.read.annex import read_annex
 
-    toml = tmp_path / "parametres.toml"
-    toml.write_text(
-        settings_toml(
-            with_identity(
-                settings,
-                {
-                    "Ville": {"siret": VILLE},
-                    "CCAS": {"siret": CCAS},
-                },
-            )
-        ),
-        encoding="utf-8",
-    )
+    toml = identities_only(settings, tmp_path)
     runner = CliRunner()
     annex = tmp_path / "annexe.xlsx"
     made = runner.invoke(
