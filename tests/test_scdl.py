@@ -17,8 +17,9 @@ from typer.testing import CliRunner
 from xlfunding.cli import app
 from xlfunding.model import Programme
 from xlfunding.opendata.publish import schema_problems, write_scdl
-from xlfunding.opendata.scdl import FIELDS, pairs, scdl_export, schema_path
+from xlfunding.opendata.scdl import FIELDS, scdl_export, schema_path
 from xlfunding.settings import Settings
+from xlfunding.threshold import pairs
 from xlfunding.write.annex import write_annex
 from xlfunding.write.settings_toml import settings_toml
 
@@ -261,3 +262,25 @@ def test_consolidate_takes_the_decision_and_scdl_reads_a_folder(
     )
     assert result.exit_code == 0, result.output
     assert sum(Decimal(r["montant"]) for r in read_csv(out)) == 48207
+
+
+def test_the_consolidation_report_lists_the_pairs_that_need_a_convention(
+    settings: Settings, tmp_path: Path
+) -> None:
+    from openpyxl import load_workbook
+
+    from xlfunding.month.job import run_consolidate
+
+    report = tmp_path / "rapport.xlsx"
+    code = run_consolidate(
+        EXAMPLES / "retours", tmp_path / "annexe.xlsx", report=report, settings=settings
+    )
+    assert code == 0
+    rows = list(load_workbook(report)["Conventions"].iter_rows(values_only=True))
+    assert rows == [
+        ("Financeur", "Bénéficiaire", "Montant", "Actions"),
+        ("Ville", "VILLE", 48207, 6),
+        ("CCAS", "CCAS", 29950, 4),
+        ("ANCT", "CCAS", 49565, 4),
+        ("ANCT", "VILLE", 47929, 6),
+    ]
