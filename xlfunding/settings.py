@@ -11,7 +11,7 @@ import hashlib
 import json
 import tomllib
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
@@ -55,6 +55,9 @@ class Settings:
     groups: tuple[str, ...]
     deliberations: tuple[Deliberation, ...] = ()
     path: Path | None = None
+    # [serveur] (``xlfunding serve``): never in the fingerprint nor in the annex's copy
+    server_secret: str | None = field(default=None, repr=False)
+    staff_password: str | None = field(default=None, repr=False)
 
     @property
     def funder_codes(self) -> tuple[str, ...]:
@@ -224,7 +227,8 @@ def settings_from_dict(data: dict[str, Any], path: Path | None = None) -> Settin
         if group not in used:
             check.fail("groups", f"le groupe « {group} » n'a aucun financeur")
     deliberations = _deliberations(data.get("deliberations", []), check)
-    known = {"programme", "axes", "sponsors", "groups", "funders", "deliberations"}
+    server = _server(data.get("serveur", {}), check)
+    known = {"programme", "axes", "sponsors", "groups", "funders", "deliberations", "serveur"}
     for key in sorted(set(data) - known):
         check.fail(key, "clé inconnue (attendu : " + ", ".join(sorted(known)) + ")")
     if check.mistakes:
@@ -243,7 +247,23 @@ def settings_from_dict(data: dict[str, Any], path: Path | None = None) -> Settin
         groups=groups,
         deliberations=deliberations,
         path=path,
+        server_secret=server.get("secret"),
+        staff_password=server.get("mot_de_passe_suivi"),
     )
+
+
+def _server(value: object, check: _Checker) -> dict[str, str]:
+    """The optional [serveur] table: ``secret`` (the links' key) and ``mot_de_passe_suivi``."""
+    if not isinstance(value, dict):
+        check.fail("serveur", "doit être une table [serveur]")
+        return {}
+    for key in sorted(set(value) - {"secret", "mot_de_passe_suivi"}):
+        check.fail(f"serveur.{key}", "clé inconnue (attendu : mot_de_passe_suivi, secret)")
+    return {
+        key: check.text(value, key, "serveur.")
+        for key in value
+        if key in {"secret", "mot_de_passe_suivi"}
+    }
 
 
 def _funders(value: object, groups: tuple[str, ...], check: _Checker) -> tuple[Funder, ...]:
