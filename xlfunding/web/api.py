@@ -57,6 +57,7 @@ def document(done: Deposit) -> dict[str, Any]:
             problem["file"] = done.send.name
     data["deposit"] = {
         "status": done.send.status,
+        "file": done.send.file,
         "received_at": done.send.at,
         "sha256": done.send.sha256,
         "corrections": done.send.corrections,
@@ -99,6 +100,7 @@ _REPORT = {
             "type": "object",
             "properties": {
                 "status": {"type": "string", "enum": ["enregistré", "refusé"]},
+                "file": {"type": "string", "description": "nom du fichier rangé"},
                 "received_at": {"type": "string", "format": "date-time"},
                 "sha256": {"type": "string"},
                 "corrections": {"type": "boolean"},
