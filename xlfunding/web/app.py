@@ -89,7 +89,7 @@ class Server:
 
         self.store.sweep()
         self.checker = Checker(self.settings, self.config.processes)
-        self.checker.warm()
+        self.checker.warm(self.workdir)
 
     def stop(self) -> None:
         if self.checker is not None:

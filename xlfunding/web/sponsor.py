@@ -4,6 +4,7 @@ only adds drag and drop and a progress bar. A wrong link is a bare 404."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import hmac
@@ -25,6 +26,7 @@ from xlfunding.web.uploads import ClientDisconnect, NoFile, Received, TooLarge, 
 
 if TYPE_CHECKING:
     from xlfunding.web.app import Server
+    from xlfunding.web.checks import Outcome
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -144,7 +146,14 @@ async def _check_and_file(server: Server, sponsor: str, received: Received) -> D
     assert server.checker is not None
     outcome = await server.checker.check(received.path, sponsor, corrections)
     report = outcome.report
-    saved = store.save(received.path, sponsor, stem, report.valid)
+    send = await asyncio.to_thread(_file, server, sponsor, received, stem, outcome)
+    return Deposit(send, report, outcome.corrections_error)
+
+
+def _file(server: Server, sponsor: str, received: Received, stem: str, outcome: Outcome) -> Send:
+    """File the upload and its record (in a thread: the disk's waits never hold the server)."""
+    report = outcome.report
+    saved = server.store.save(received.path, sponsor, stem, report.valid)
     send = Send(
         stem=stem,
         sponsor=sponsor,
@@ -159,8 +168,8 @@ async def _check_and_file(server: Server, sponsor: str, received: Received) -> D
         warnings=len(report.warnings),
         corrections=outcome.corrections is not None,
     )
-    store.record(send)
-    return Deposit(send, report, outcome.corrections_error)
+    server.store.record(send)
+    return send
 
 
 def refusal(server: Server, form: bool, status: int, title: str, text: str) -> Response:
