@@ -311,3 +311,24 @@ def _multipart(token: str, data: bytes) -> tuple[bytes, str]:
         f'filename="r.xlsx"\r\nContent-Type: application/octet-stream\r\n\r\n'
     ).encode()
     return body + data + f"\r\n--{boundary}--\r\n".encode(), boundary
+
+
+def test_the_settings_may_give_the_secret_and_the_password(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from xlfunding.errors import SettingsError
+    from xlfunding.settings import default_settings_path, load_settings
+    from xlfunding.web.app import ServeConfig
+
+    text = default_settings_path().read_text(encoding="utf-8")
+    good = tmp_path / "p.toml"
+    good.write_text(text + '\n[serveur]\nsecret = "s3cret"\nmot_de_passe_suivi = "mdp"\n')
+    settings = load_settings(good)
+    assert "mdp" not in repr(settings) and "mdp" not in str(settings.to_dict())
+    monkeypatch.delenv("XLFUNDING_SUIVI_MOT_DE_PASSE", raising=False)
+    assert ServeConfig(tmp_path, settings).password == "mdp"
+    monkeypatch.setenv("XLFUNDING_SUIVI_MOT_DE_PASSE", "env")
+    assert ServeConfig(tmp_path, settings).password == "env"  # the environment wins
+    assert dict(settings.server)["secret"] == "s3cret"
+    bad = tmp_path / "q.toml"
+    bad.write_text(text + '\n[serveur]\nmotdepasse = "x"\n')
+    with pytest.raises(SettingsError, match=r"serveur\.motdepasse"):
+        load_settings(bad)

@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from xlfunding.errors import SettingsError
+from xlfunding.identity import Decision, Identity, find_identity, parse_decision, parse_identities
 from xlfunding.layout import FIXED_HEADERS, GAP_HEADER
+from xlfunding.serving import parse_server
 
 DEFAULT_SETTINGS_NAME = "libercourt-2025.toml"
 # The template's own column headers, which a funder's label must not repeat.
@@ -55,9 +57,13 @@ class Settings:
     groups: tuple[str, ...]
     deliberations: tuple[Deliberation, ...] = ()
     path: Path | None = None
-    # [serveur] (``xlfunding serve``): never in the fingerprint nor in the annex's copy
-    server_secret: str | None = field(default=None, repr=False)
-    staff_password: str | None = field(default=None, repr=False)
+    server: tuple[tuple[str, str], ...] = field(default=(), repr=False)  # [serveur] (serving)
+    identities: tuple[tuple[str, Identity], ...] = ()
+    decision: Decision = Decision()  # noqa: RUF009 (frozen: one shared value is safe)
+
+    def identity(self, name: str) -> Identity:
+        """A sponsor's or a funder's identity (empty when the settings give none)."""
+        return find_identity(self.identities, name)
 
     @property
     def funder_codes(self) -> tuple[str, ...]:
@@ -115,6 +121,10 @@ class Settings:
                 if date is not None:
                     entry[key] = date.isoformat()
             deliberations.append(entry)
+        opendata = {
+            "identity": {name: i.to_dict() for name, i in self.identities},
+            "decision": self.decision.to_dict(),
+        }
         return {
             "programme": {
                 "year": self.year,
@@ -130,6 +140,7 @@ class Settings:
             "groups": list(self.groups),
             "funders": funders,
             "deliberations": deliberations,
+            **{key: value for key, value in opendata.items() if value},  # #14, when given
         }
 
 
@@ -227,8 +238,15 @@ def settings_from_dict(data: dict[str, Any], path: Path | None = None) -> Settin
         if group not in used:
             check.fail("groups", f"le groupe « {group} » n'a aucun financeur")
     deliberations = _deliberations(data.get("deliberations", []), check)
-    server = _server(data.get("serveur", {}), check)
-    known = {"programme", "axes", "sponsors", "groups", "funders", "deliberations", "serveur"}
+    identities, mistakes = parse_identities(
+        data.get("identity", {}), (*sponsors, *(f.code for f in funders))
+    )
+    decision, more = parse_decision(data.get("decision", {}))
+    server, unknown = parse_server(data.get("serveur", {}))
+    for key, message in [*mistakes, *more, *unknown]:
+        check.fail(key, message)
+    known = {"programme", "axes", "sponsors", "groups", "funders", "deliberations"}
+    known |= {"identity", "decision", "serveur"}
     for key in sorted(set(data) - known):
         check.fail(key, "clé inconnue (attendu : " + ", ".join(sorted(known)) + ")")
     if check.mistakes:
@@ -247,23 +265,10 @@ def settings_from_dict(data: dict[str, Any], path: Path | None = None) -> Settin
         groups=groups,
         deliberations=deliberations,
         path=path,
-        server_secret=server.get("secret"),
-        staff_password=server.get("mot_de_passe_suivi"),
+        server=tuple(server.items()),
+        identities=tuple(identities.items()),
+        decision=decision,
     )
-
-
-def _server(value: object, check: _Checker) -> dict[str, str]:
-    """The optional [serveur] table: ``secret`` (the links' key) and ``mot_de_passe_suivi``."""
-    if not isinstance(value, dict):
-        check.fail("serveur", "doit être une table [serveur]")
-        return {}
-    for key in sorted(set(value) - {"secret", "mot_de_passe_suivi"}):
-        check.fail(f"serveur.{key}", "clé inconnue (attendu : mot_de_passe_suivi, secret)")
-    return {
-        key: check.text(value, key, "serveur.")
-        for key in value
-        if key in {"secret", "mot_de_passe_suivi"}
-    }
 
 
 def _funders(value: object, groups: tuple[str, ...], check: _Checker) -> tuple[Funder, ...]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from xlfunding.cli import excel, month, web, year
+from xlfunding.cli import excel, month, opendata, web, year
 from xlfunding.cli.french import FrenchCommand, FrenchGroup
 from xlfunding.errors import XlfundingError
 
@@ -42,6 +42,7 @@ COMMANDS = (
     ("annex", excel.annex),
     ("consolidate", month.consolidate),
     ("serve", web.serve),
+    ("scdl", opendata.scdl),
 )
 for name, command in COMMANDS:
     app.command(name, cls=FrenchCommand)(command)

@@ -59,7 +59,9 @@ class ServeConfig:
         if self.outputs is None:
             self.outputs = self.inbox.resolve().parent / f"{self.inbox.resolve().name}-suivi"
         if self.password is None:
-            self.password = os.environ.get(PASSWORD_ENV) or self.settings.staff_password
+            self.password = os.environ.get(PASSWORD_ENV) or dict(self.settings.server).get(
+                "mot_de_passe_suivi"
+            )
 
 
 class Server:
@@ -68,7 +70,7 @@ class Server:
     def __init__(self, config: ServeConfig) -> None:
         self.config = config
         self.settings = config.settings
-        self.secret = load_secret(config.inbox, config.settings.server_secret)
+        self.secret = load_secret(config.inbox, dict(config.settings.server).get("secret"))
         self.links = sponsor_links(self.secret, config.settings.sponsors)
         self.store = Store(config.inbox, config.settings.sponsors)
         self.limit = RateLimit(config.per_minute)

@@ -49,9 +49,16 @@ def current(server: Server) -> Consolidation:
         cached = server.state.get("current")
         if cached is not None and cached[0] == signature:
             return cached[1]  # type: ignore[no-any-return]
-        result = consolidate(paths, server.settings)
+        result = consolidate(paths, server.settings, cache=_cache(server))
         server.state["current"] = (signature, result)
         return result
+
+
+def _cache(server: Server) -> Path:
+    """The consolidation's own cache of the inbox (``month.cache``): each file read once."""
+    from xlfunding.month.cache import default_folder
+
+    return default_folder(server.config.inbox)
 
 
 def _sponsors_of(f: FileResult) -> set[str]:
@@ -160,9 +167,9 @@ def run(server: Server) -> dict[str, Any]:
         folder.mkdir()
         paths = server.store.returns()
         try:
-            result = consolidate(paths, server.settings, previous=previous)
+            result = consolidate(paths, server.settings, previous=previous, cache=_cache(server))
         except XlfundingError:  # the previous annex cannot be read back: no « Évolutions »
-            result = consolidate(paths, server.settings)
+            result = consolidate(paths, server.settings, cache=_cache(server))
         files: list[str] = []
         note = ""
         if result.programme.actions:
