@@ -10,6 +10,7 @@ from typing import Any, TextIO
 from xlfunding.model import Programme
 from xlfunding.money import format_euros, percent
 from xlfunding.problems import Problem, Report, Severity
+from xlfunding.text import shown
 
 ICONS = {Severity.ERROR: "✗", Severity.WARNING: "!"}
 
@@ -21,7 +22,7 @@ def report_text(report: Report) -> str:
     for problem in report.problems:
         groups[problem.code].append(problem)
     order = sorted(groups, key=lambda c: (groups[c][0].severity is not Severity.ERROR, c))
-    several_files = len({p.file for p in report.problems}) > 1
+    several_files = len(report.files) > 1 or len({p.file for p in report.problems}) > 1
     for code in order:
         items = groups[code]
         first = items[0]
@@ -36,7 +37,7 @@ def report_text(report: Report) -> str:
                 where = f"{problem.file.name if problem.file else ''} {where}".strip()
             lines.append(f"    {where or '—'} : {problem.message}")
     lines.append(verdict(report))
-    return "\n".join(lines)
+    return shown("\n".join(lines))
 
 
 def verdict(report: Report) -> str:
@@ -66,7 +67,10 @@ def neutralise(value: Any) -> Any:
     """OWASP CSV-injection rule for exported text: a leading = + - @ tab or CR gets a quote.
 
     A plain decimal number ("-5", "4500.50") is left as it is: no spreadsheet runs it, and
-    scripts read amounts from it."""
+    scripts read amounts from it. A file name that is not valid UTF-8 is escaped
+    (``text.shown``)."""
+    if isinstance(value, str):
+        value = shown(value)
     if (
         isinstance(value, str)
         and value[:1] in ("=", "+", "-", "@", "\t", "\r")
@@ -74,7 +78,7 @@ def neutralise(value: Any) -> Any:
     ):
         return "'" + value
     if isinstance(value, dict):
-        return {k: neutralise(v) for k, v in value.items()}
+        return {shown(k) if isinstance(k, str) else k: neutralise(v) for k, v in value.items()}
     if isinstance(value, list):
         return [neutralise(v) for v in value]
     return value

@@ -55,3 +55,20 @@ def words_key(text: str) -> str:
 def _bare(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.translate(_INVISIBLE))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def shown(text: str) -> str:
+    """``text`` as it can be printed and saved: a file name that is not valid UTF-8 reaches
+    Python with its bad bytes as lone surrogates (``b"\\xff"`` as ``"\\udcff"``), which no
+    terminal, JSON file or workbook can hold; each becomes its backslash escape (``\\xff``)."""
+    if text.isascii() or not _SURROGATE.search(text):
+        return text
+    return _SURROGATE.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match[0])
+    return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"

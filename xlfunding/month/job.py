@@ -38,20 +38,21 @@ def run_consolidate(
         chosen = settings if isinstance(settings, Settings) else load_settings(settings)
         if not inbox.is_dir():
             raise UnreadableFile(inbox, "dossier des retours introuvable")
+        inputs = [Path(previous) if previous is not None else None, chosen.path]
         for path in (output, report):
             if path is not None:
-                out.check_outputs(path, inbox, force)
+                out.check_outputs(path, inbox, force, inputs)
         if report is not None and report.resolve() == output.resolve():
             raise OutputError(report, "le rapport et l'annexe doivent être deux fichiers")
         with without_cycle_collector():  # the actions stay in memory until the report is out
             result = consolidate(inbox, chosen, strict=strict, previous=previous, progress=True)
             annex = (
-                out.write_annex_of(result, output, show_sources, force)
+                out.write_annex_of(result, output, show_sources, force, inputs)
                 if result.writes_annex
                 else None
             )
             if report is not None:
-                out.write_report(result, report, force=force, annex=annex)
+                out.write_report(result, report, force=force, annex=annex, inputs=inputs)
     except XlfundingError as exc:
         print(f"✗ {exc.message}", file=sys.stderr)
         return 2

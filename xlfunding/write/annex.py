@@ -61,16 +61,17 @@ def write_annex(
     *,
     force: bool = False,
     show_sources: bool = False,
-    inputs: Iterable[Path] = (),
+    inputs: Iterable[Path | None] = (),
     extra_sheets: Sequence[Callable[[xlsxwriter.Workbook], None]] = (),
 ) -> Path:
     """Write the annex workbook; the « Source » column is hidden unless ``show_sources``.
 
     ``extra_sheets`` are called with the open workbook after the annex's own sheets, to add
-    sheets of their own (the consolidation's « Évolutions »)."""
+    sheets of their own (the consolidation's « Évolutions »). ``inputs``: the files read to make
+    it, never overwritten (the settings file always is one)."""
     path = Path(path)
     plan = Plan.of(programme)
-    check_output(path, force=force, inputs=inputs)
+    check_output(path, force=force, inputs=[*inputs, programme.settings.path])
     with atomic_path(path) as temporary:
         book = styles.open_workbook(temporary, **OPTIONS)
         _Writer(book, plan, show_sources).write()
@@ -80,12 +81,14 @@ def write_annex(
     return path
 
 
-def export_pdf(xlsx: Path | str, pdf: Path | str, *, force: bool = False) -> Path:
-    """Print the annex workbook to PDF with LibreOffice."""
+def export_pdf(
+    xlsx: Path | str, pdf: Path | str, *, force: bool = False, inputs: Iterable[Path | None] = ()
+) -> Path:
+    """Print the annex workbook to PDF with LibreOffice; never over ``xlsx`` nor ``inputs``."""
     xlsx, pdf = Path(xlsx), Path(pdf)
     if find_soffice() is None:
         raise LibreOfficeMissing(xlsx, "impossible d'exporter en PDF")
-    check_output(pdf, force=force, inputs=[xlsx])
+    check_output(pdf, force=force, inputs=[xlsx, *inputs])
     with tempfile.TemporaryDirectory(prefix="xlfunding-pdf-") as folder:
         produced = convert(xlsx, "pdf", Path(folder))
         with atomic_path(pdf) as temporary:
@@ -200,7 +203,7 @@ class _Writer:
         # The undecorated writers (XlsxWriter's own "_write_*", which the public ones call
         # after parsing "A1" arguments): a hundred thousand rows spend a second less. Rows only
         # go forward here: ``next_row`` checks it once a row, as InOrderSheet does a cell.
-        put_string, put_blank = Worksheet._write_string, Worksheet._write_blank
+        put_string, put_blank = styles.Sheet._write_string, Worksheet._write_blank
         put_number = Worksheet._write_number
         numeric = list(zip(self.numeric[1:], codes, strict=True))
         for row, action in enumerate(section.actions, start=section.row + 1):

@@ -23,7 +23,7 @@ OPTIONS = {
 }
 
 
-class InOrderSheet(Worksheet):
+class InOrderSheet(styles.Sheet):
     """A worksheet that refuses, instead of silently dropping, a cell written out of order."""
 
     def _write_number(self, *args: Any, **kwargs: Any) -> int:

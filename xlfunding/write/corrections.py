@@ -7,6 +7,7 @@ always written as text (openpyxl would otherwise turn "=..." into a formula).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import openpyxl
@@ -38,11 +39,17 @@ def set_text(cell: Cell, value: object) -> None:
 
 
 def write_corrections(
-    source: Path | str, report: Report, output: Path | str, *, force: bool = False
+    source: Path | str,
+    report: Report,
+    output: Path | str,
+    *,
+    force: bool = False,
+    inputs: Iterable[Path | None] = (),
 ) -> Path:
-    """Write the correction copy of ``source`` with the problems of ``report`` that concern it."""
+    """Write the correction copy of ``source`` with the problems of ``report`` that concern it;
+    never over ``source`` nor the other ``inputs`` (the settings file)."""
     source, output = Path(source), Path(output)
-    check_output(output, force=force, inputs=[source])
+    check_output(output, force=force, inputs=[source, *inputs])
     mine = [p for p in report.problems if p.file is None or Path(p.file) == source]
     try:
         book = openpyxl.load_workbook(source, rich_text=False, keep_links=False)
