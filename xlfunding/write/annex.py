@@ -9,6 +9,7 @@ Decimal, so a reader that does not recompute (openpyxl, pandas, previews) sees t
 
 from __future__ import annotations
 
+import functools
 import math
 import shutil
 import tempfile
@@ -42,7 +43,6 @@ from xlfunding.write.annex_layout import (
     TITLE,
     TITLE_ROW,
     TOTAL,
-    WIDTHS,
     InOrderSheet,
     Plan,
     Section,
@@ -113,9 +113,10 @@ def source_text(source: Location | None) -> str:
     return f"{source.file.name} — {where}" if source.file is not None else where
 
 
-def row_height(texts: Iterable[tuple[str, int]]) -> float:
-    """Rows of wrapped text get a height: LibreOffice does not fit them when it opens a file."""
-    lines = 1
+def row_height(texts: Iterable[tuple[str, int]], short: tuple[str, int] = ("", 1)) -> float:
+    """Rows of wrapped text get a height: LibreOffice does not fit them when it opens a file.
+    ``short``: a short text in a narrow column (the sponsor), wrapped word by word."""
+    lines = word_lines(*short)
     for text, width in texts:
         per_line = width * 1.2
         # Word wrapping leaves the end of each line short: count 10 % more characters than
@@ -126,11 +127,25 @@ def row_height(texts: Iterable[tuple[str, int]]) -> float:
     return min(MAX_ROW_HEIGHT, math.ceil(lines * LINE_HEIGHT + 3))
 
 
+@functools.lru_cache(maxsize=256)
+def word_lines(text: str, width: int) -> int:
+    """The lines ``text`` takes wrapped between its words in a column ``width`` wide: in a
+    narrow column, a word that does not fit leaves most of a line empty."""
+    lines, used = 1, 0
+    for word in text.split():
+        if used and used + 1 + len(word) > width:
+            lines, used = lines + 1, len(word)
+        else:
+            used += len(word) + (1 if used else 0)
+    return lines
+
+
 class _Writer:
     def __init__(self, book: xlsxwriter.Workbook, plan: Plan, show_sources: bool) -> None:
         self.book, self.plan, self.show_sources = book, plan, show_sources
         self.settings = plan.programme.settings
         self.numeric = [TOTAL, *range(FIRST_FUNDER, FIRST_FUNDER + len(plan.codes))]
+        self.widths = plan.widths
         money = styles.EURO_CENTS if plan.cents else EURO
         self.f = styles.add_formats(
             book,
@@ -178,7 +193,7 @@ class _Writer:
         )
         for col, header in enumerate([*L.ANNEX_HEADERS, *plan.codes]):
             sheet.write_string(HEADER_ROW, col, header, f["header"])
-        for col, width in enumerate(WIDTHS):
+        for col, width in enumerate(self.widths):
             hidden = col == SOURCE and not self.show_sources
             sheet.set_column(col, col, width, None, {"hidden": True} if hidden else {})
         # An action pays few of the funders: the empty cells take the column's format rather
@@ -199,7 +214,7 @@ class _Writer:
         sheet.write_string(section.row, 0, section.axis, f["axis"])
         for col in range(1, FIRST_FUNDER + len(codes)):
             sheet.write_blank(section.row, col, None, f["axis"])
-        text, center, money = f["text"], f["center"], f["money"]
+        text, center, money, widths = f["text"], f["center"], f["money"], self.widths
         # The undecorated writers (XlsxWriter's own "_write_*", which the public ones call
         # after parsing "A1" arguments): a hundred thousand rows spend a second less. Rows only
         # go forward here: ``next_row`` checks it once a row, as InOrderSheet does a cell.
@@ -224,10 +239,11 @@ class _Writer:
                 row,
                 row_height(
                     (
-                        (action.title, WIDTHS[TITLE]),
-                        (action.description, WIDTHS[DESCRIPTION]),
-                        (budget, WIDTHS[BUDGET]),
-                    )
+                        (action.title, widths[TITLE]),
+                        (action.description, widths[DESCRIPTION]),
+                        (budget, widths[BUDGET]),
+                    ),
+                    (action.sponsor, widths[SPONSOR]),
                 ),
             )
             put_number(sheet, row, TOTAL, action.total, money)

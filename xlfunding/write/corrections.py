@@ -1,8 +1,9 @@
 """The correction copy: the sender's own workbook, each problem cell highlighted with a French
 comment, and a first sheet "À corriger" listing every problem with a link to its cell.
 
-This is what staff send back to a sponsor. The sender's values are not changed; text is
-always written as text (openpyxl would otherwise turn "=..." into a formula).
+This is what staff send back to a sponsor. The sender's values are not changed, and formula
+cells keep their saved values (``formula_values``); text is always written as text (openpyxl
+would otherwise turn "=..." into a formula).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 
 from xlfunding.errors import UnreadableFile
 from xlfunding.problems import Problem, Report, Severity, quote_sheet
-from xlfunding.write import styles
+from xlfunding.write import formula_values, styles
 from xlfunding.write.output import atomic_path, check_output
 
 SHEET = "À corriger"
@@ -53,6 +54,7 @@ def write_corrections(
     mine = [p for p in report.problems if p.file is None or Path(p.file) == source]
     try:
         book = openpyxl.load_workbook(source, rich_text=False, keep_links=False)
+        values = formula_values.saved_values(source, book)
     except Exception as exc:  # openpyxl reads parts our reader never needs; any may be damaged
         raise UnreadableFile(
             source,
@@ -66,6 +68,7 @@ def write_corrections(
     book.calculation.fullCalcOnLoad = True
     with atomic_path(output) as temporary:
         book.save(temporary)
+        formula_values.restore(temporary, values)
     return output
 
 
