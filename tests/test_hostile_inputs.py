@@ -12,6 +12,7 @@ import os
 import shutil
 import time
 import tracemalloc
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -75,6 +76,13 @@ def test_consolidate_shows_undecodable_names_escaped_in_text(undecodable_inbox: 
     annex = openpyxl.load_workbook(out / "a.xlsx")["Annexe"]
     sources = {str(c.value) for row in annex.iter_rows() for c in row if c.value}
     assert any(s.startswith("\\xff-ville.xlsx — ") for s in sources), sources
+    # again, from the cache this time, with the month's archive
+    code, stdout, stderr = _run("consolidate", undecodable_inbox, "-o", out / "b.xlsx",
+                                "--archive", out / "archive.zip")
+    assert code == 1 and "Traceback" not in stderr, stderr
+    assert "valide     \\xff-ville.xlsx — VILLE" in stdout
+    with zipfile.ZipFile(out / "archive.zip") as archive:
+        assert "retours/\\xff-ville.xlsx" in archive.namelist()
 
 
 def test_consolidate_json_escapes_undecodable_names(undecodable_inbox: Path) -> None:

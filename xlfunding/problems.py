@@ -14,12 +14,12 @@ import enum
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from xlfunding.errors import XlfundingError
 from xlfunding.model import Action
+from xlfunding.text import json_value, quote_sheet
 
 
 class Severity(enum.StrEnum):
@@ -171,6 +171,9 @@ _CATALOGUE = (
         modified="fichier modifié le {when:%d/%m/%Y à %H:%M:%S} UTC",
         same_dates="mêmes dates : le nom qui vient en dernier dans l'ordre alphabétique "
         "l'emporte"),
+    _kind("cache-ignored", W, "Cache de la consolidation ignoré",
+        "Le cache n'a pas servi ({reason}) : tous les fichiers ont été lus. Supprimez ce "
+        "fichier (ou donnez --cache DOSSIER) pour qu'un nouveau cache soit créé."),
     # import of last year's annex (text or annex workbook)
     _kind("unknown-funder", E, "Financeur inconnu",
         "« {name} » n'est pas un financeur des paramètres : son montant ({amount}) n'a pas été "
@@ -201,6 +204,22 @@ _CATALOGUE = (
     _kind("hidden-row", W, "Ligne masquée lue quand même",
         "La ligne {row} est masquée dans Excel : elle a été lue et compte dans l'annexe. "
         "Affichez-la pour la vérifier, ou supprimez-la si l'action est abandonnée."),
+    # identity and open data (#14)
+    _kind("missing-identity", E, "SIRET manquant pour l'export",
+        "Le porteur « {name} » n'a pas de SIRET : ajoutez-le aux paramètres ([identity.\"{name}\"] "
+        "siret = \"…\") ou dans la colonne « {header} » du modèle ; aucun fichier n'est écrit.",
+        funder="Le financeur « {name} » n'a pas de SIRET : ajoutez-le aux paramètres "
+        "([identity.\"{name}\"] siret = \"…\") ; aucun fichier n'est écrit."),
+    _kind("missing-decision", E, "Date de la décision manquante",
+        "La date de la décision du conseil manque (dateConvention) : donnez --date-decision "
+        "AAAA-MM-JJ, ou « date » dans la table [decision] des paramètres ; aucun fichier n'est "
+        "écrit."),
+    _kind("share-too-small", E, "Part trop faible pour le format SCDL",
+        "{funder} paie {share} % du coût de l'action, moins de 1 % : le format SCDL "
+        "(pourcentageSubvention de 0,01 à 1) ne permet pas de la publier ; aucun fichier n'est "
+        "écrit."),
+    _kind("scdl-invalid", E, "Export refusé par le schéma SCDL",
+        "Le fichier ne passe pas le schéma SCDL {version} : {detail} ; aucun fichier n'est écrit."),
 )
 # fmt: on
 
@@ -272,18 +291,6 @@ class Problem:
             "value": json_value(self.value),
             "message": self.message,
         }
-
-
-def quote_sheet(name: str) -> str:
-    return "'" + name.replace("'", "''") + "'"
-
-
-def json_value(value: object) -> object:
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, Decimal):
-        return str(value)
-    return str(value)
 
 
 @dataclass

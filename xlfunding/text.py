@@ -57,6 +57,17 @@ def _bare(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
 
 
+def quote_sheet(name: str) -> str:
+    """A sheet's name as Excel quotes it in a reference: « 'Actions' », « 'L''annexe' »."""
+    return "'" + name.replace("'", "''") + "'"
+
+
+def json_value(value: object) -> object:
+    """A problem's value for JSON: None, a boolean, a number or a text as they are; a Decimal
+    and anything else as text."""
+    return value if value is None or isinstance(value, bool | int | str) else str(value)
+
+
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
