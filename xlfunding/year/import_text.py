@@ -23,6 +23,7 @@ from xlfunding.money import ZERO, AmountError, parse_amount
 from xlfunding.problems import Problem
 from xlfunding.settings import Settings
 from xlfunding.text import clean_text, name_key, words_key
+from xlfunding.year.import_layout import HEADLINE, table_rows
 
 TOTAL_LABEL = "TOTAL"
 NOT_IMPORTED_SHEET = "Non importé"  # where the output keeps what was not imported
@@ -194,8 +195,9 @@ def read_text(path: Path) -> str:
 
 
 def parse_text(text: str, path: Path, settings: Settings) -> SourceRead:
-    """Classify each line of an annex's text; see the module docstring."""
-    return _TextParser(path, settings).run(text.splitlines())
+    """Classify each row of an annex's text (see the module docstring; ``import_layout``
+    first brings text aligned with spaces, or with cells over several lines, to that shape)."""
+    return _TextParser(path, settings).run(table_rows(text.splitlines(), settings.axes))
 
 
 class _TextParser:
@@ -208,8 +210,8 @@ class _TextParser:
         self.stamp = words_key("Accusé de réception en préfecture")
         self.axis = ""
 
-    def run(self, lines: Iterable[str]) -> SourceRead:
-        for number, line in enumerate(lines, start=1):
+    def run(self, rows: Iterable[tuple[int, str]]) -> SourceRead:
+        for number, line in rows:
             if line.strip():
                 self._line(number, line)
         return self.read
@@ -281,7 +283,7 @@ class _TextParser:
     def _block(self, where: Where, filled: list[str]) -> bool:
         label, amount_text = filled
         folded = name_key(label)
-        if folded == name_key(TOTAL_LABEL):
+        if folded in (name_key(TOTAL_LABEL), HEADLINE):
             label = TOTAL_LABEL
         elif folded in self.groups:
             label = self.groups[folded]
