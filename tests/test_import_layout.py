@@ -79,7 +79,7 @@ def test_text_aligned_with_spaces_is_read_by_its_columns(tmp_path: Path, setting
     assert {a.axis for a in result.actions} == {"Emancipation des habitants du QPV"}
     assert result.actions[0].funding == {"CCAS": 14985, "ANCT": 31465, "CAF": 4500}
     assert [(b.label, b.amount) for b in result.checked_totals] == [
-        ("TOTAL", 60636), ("TOTAL", 60636), ("Ville", 5457), ("CCAS", 14985)]
+        ("TOTAL", 60636), ("Ville", 5457), ("CCAS", 14985)]
 
 
 def _split_cells(text: str) -> str:

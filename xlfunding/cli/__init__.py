@@ -42,6 +42,7 @@ COMMANDS = (
     ("annex", excel.annex),
     ("consolidate", month.consolidate),
     ("scdl", opendata.scdl),
+    ("etat-financeur", opendata.etat_financeur),
 )
 for name, command in COMMANDS:
     app.command(name, cls=FrenchCommand)(command)

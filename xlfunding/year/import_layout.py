@@ -6,9 +6,9 @@ turned into that shape (``import_text`` reads it), each row keeping its first li
   projet », « Description », « Porteur », « Budget prévisionnel ») puts them, found again on
   each page; an action starts on the line whose budget column reads « Coût total = … », and
   gathers every line below it until a blank line, an axis, a total or the next action. Page
-  numbers and the per-axis « Sous-total » lines are dropped; « Coût total de la
-  programmation » is the annex's TOTAL; the « Synthèse » page (which repeats the totals in
-  another shape) is skipped up to the next header.
+  numbers, the per-axis « Sous-total » lines and « Coût total de la programmation » (the
+  TOTAL, checked where the totals block says it again) are dropped; the « Synthèse » page
+  (the totals again, in another shape) is skipped up to the next header.
 * Tab-separated text where a cell runs over several lines (a line break typed in a
   description, a budget one funder a line): the lines are joined back into their row.
 """
@@ -29,7 +29,7 @@ _PAGE = re.compile(r"^(?:page\s*)?\d+\s*(?:/|sur)\s*\d+$", re.I)
 _ITEMS = re.compile(r"\s*(?:[^=€\t]+=[^=€\t]*(?:€|EUR\b)[\s,;]*)+", re.I)  # « ANCT = 7 900 € »
 _HEADER = [name_key(h) for h in L.ANNEX_HEADERS[:4]]
 _COST, _SUBTOTAL = name_key("Coût total"), name_key("Sous-total")
-HEADLINE = name_key("Coût total de la programmation")  # the annex's TOTAL, above its table
+_HEADLINE = name_key("Coût total de la programmation")  # the TOTAL, said again below
 _BROKEN_WORD = re.compile(r"\w-$")  # « éco- » then « citoyenne »: one word cut at its hyphen
 
 
@@ -143,9 +143,7 @@ class _Layout:
     def _outside(self, number: int, chunks: list[tuple[int, str]]) -> Iterator[Row]:
         """Before the first header: the title, the annex label, the headline total."""
         texts = [text for _, text in chunks]
-        if len(texts) == 2 and name_key(texts[0]) == HEADLINE:
-            yield number, f"\t\t{texts[0]}\t{texts[1]}"  # the annex's TOTAL, said first
-        elif not _PAGE.match(" ".join(texts)):
+        if not ((len(texts) == 2 and name_key(texts[0]) == _HEADLINE) or _PAGE.match(texts[0])):
             yield number, "  ".join(texts)
 
     def _inside(self, number: int, chunks: list[tuple[int, str]]) -> Iterator[Row]:

@@ -23,7 +23,7 @@ from xlfunding.money import ZERO, AmountError, parse_amount
 from xlfunding.problems import Problem
 from xlfunding.settings import Settings
 from xlfunding.text import clean_text, name_key, words_key
-from xlfunding.year.import_layout import HEADLINE, table_rows
+from xlfunding.year.import_layout import table_rows
 
 TOTAL_LABEL = "TOTAL"
 NOT_IMPORTED_SHEET = "Non importé"  # where the output keeps what was not imported
@@ -170,6 +170,8 @@ class SourceRead:
     block: list[BlockLine] = field(default_factory=list)
     leftovers: list[Leftover] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    heading: list[str] = field(default_factory=list)  # the lines above the table
+    stamps: list[str] = field(default_factory=list)  # the prefecture's acknowledgement numbers
 
 
 def read_text(path: Path) -> str:
@@ -211,10 +213,31 @@ class _TextParser:
         self.axis = ""
 
     def run(self, rows: Iterable[tuple[int, str]]) -> SourceRead:
+        rows = list(rows)
+        start = self._table_start(rows)
         for number, line in rows:
-            if line.strip():
+            if not line.strip():
+                continue
+            if number < start:  # a title, a subtitle, another annex number: the heading
+                self.read.heading.append(clean_text(" ".join(cells_of(line))))
+            else:
                 self._line(number, line)
         return self.read
+
+    def _table_start(self, rows: list[tuple[int, str]]) -> int:
+        """The number of the table's first line: its header row, or else its first axis or
+        action row (what is above it is the document's heading)."""
+        first = None
+        for number, line in rows:
+            cells = cells_of(line)
+            if [name_key(c) for c in cells[:4]] == self.header:
+                return number
+            starts = (len(cells) == 4 and name_key(cells[3]).startswith("couttotal")) or (
+                len(cells) == 1 and name_key(cells[0]) in self.axes
+            )
+            if first is None and starts:
+                first = number
+        return first or 1
 
     def leftover(self, number: int, line: str, reason: str) -> None:
         budget = budget_in(clean_text(line))
@@ -259,6 +282,8 @@ class _TextParser:
 
     def _single(self, where: Where, text: str, *, has_tabs: bool, line: str) -> None:
         folded, words = name_key(text), words_key(text)
+        if _ACTE.match(text):
+            self.read.stamps.append(text)
         if folded in self.axes:
             self.axis = clean_text(text)
             self.read.axes.append(AxisRow(where, self.axis))
@@ -283,7 +308,7 @@ class _TextParser:
     def _block(self, where: Where, filled: list[str]) -> bool:
         label, amount_text = filled
         folded = name_key(label)
-        if folded in (name_key(TOTAL_LABEL), HEADLINE):
+        if folded == name_key(TOTAL_LABEL):
             label = TOTAL_LABEL
         elif folded in self.groups:
             label = self.groups[folded]
