@@ -151,6 +151,7 @@ def run(server: Server) -> dict[str, Any]:
     LibreOffice, the PDF, in ``<sorties>/<horodatage>/``; « Évolutions » against the previous
     run's annex."""
     from xlfunding.month import report as out
+    from xlfunding.month.job import check_outputs
     from xlfunding.write.annex import export_pdf
     from xlfunding.write.libreoffice import find_soffice
 
@@ -172,9 +173,10 @@ def run(server: Server) -> dict[str, Any]:
             result = consolidate(paths, server.settings, cache=_cache(server))
         files: list[str] = []
         note = ""
+        inputs = [previous, server.settings.path]
         if result.programme.actions:
             annex = folder / f"annexe-{stamp}.xlsx"
-            out.check_outputs(annex, server.config.inbox, False)
+            check_outputs(annex, server.config.inbox, False, inputs)
             out.write_annex_of(result, annex, False, False)
             files.append(annex.name)
             if find_soffice() is not None:
@@ -183,7 +185,7 @@ def run(server: Server) -> dict[str, Any]:
                 except XlfundingError as exc:
                     note = exc.message
         report = folder / f"rapport-{stamp}.xlsx"
-        out.check_outputs(report, server.config.inbox, False)
+        check_outputs(report, server.config.inbox, False, inputs)
         out.write_report(result, report, annex=folder / files[0] if files else None)
         files.append(report.name)
         done = {
