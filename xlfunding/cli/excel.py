@@ -189,5 +189,6 @@ def annex(
     common.say(f"✓ {output}")
     common.say(totals_line(programme))
     if pdf:
-        target = export_pdf(output, output.with_suffix(".pdf"), force=force, inputs=files)
+        pdf_path = output.with_suffix(".pdf")
+        target = export_pdf(output, pdf_path, force=force, inputs=[*files, chosen.path])
         common.say(f"✓ {target}")

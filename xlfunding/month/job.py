@@ -4,6 +4,7 @@ report, print the JSON or the summary, and return the exit code."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -78,7 +79,9 @@ def run_consolidate(
     return 0 if result.complete else 1
 
 
-def check_outputs(path: Path, inbox: Path, force: bool, inputs: list[Path | None]) -> None:
+def check_outputs(
+    path: Path, inbox: Path, force: bool, inputs: Sequence[Path | None] = ()
+) -> None:
     """Refuse an output we cannot write or that is one of the ``inputs`` (the previous annex,
     the settings), and one inside the inbox (it would be read back)."""
     check_output(path, force=force, inputs=inputs)

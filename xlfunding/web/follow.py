@@ -173,11 +173,11 @@ def run(server: Server) -> dict[str, Any]:
             result = consolidate(paths, server.settings, cache=_cache(server))
         files: list[str] = []
         note = ""
-        inputs = [previous, server.settings.path]
+        read = [previous, server.settings.path]  # never written over (with the returns)
         if result.programme.actions:
             annex = folder / f"annexe-{stamp}.xlsx"
-            check_outputs(annex, server.config.inbox, False, inputs)
-            out.write_annex_of(result, annex, False, False)
+            check_outputs(annex, server.config.inbox, False, read)
+            out.write_annex_of(result, annex, False, False, read)
             files.append(annex.name)
             if find_soffice() is not None:
                 try:
@@ -185,8 +185,8 @@ def run(server: Server) -> dict[str, Any]:
                 except XlfundingError as exc:
                     note = exc.message
         report = folder / f"rapport-{stamp}.xlsx"
-        check_outputs(report, server.config.inbox, False, inputs)
-        out.write_report(result, report, annex=folder / files[0] if files else None)
+        check_outputs(report, server.config.inbox, False, read)
+        out.write_report(result, report, annex=folder / files[0] if files else None, inputs=read)
         files.append(report.name)
         done = {
             "stamp": stamp,
