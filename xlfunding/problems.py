@@ -171,6 +171,10 @@ _CATALOGUE = (
         modified="fichier modifié le {when:%d/%m/%Y à %H:%M:%S} UTC",
         same_dates="mêmes dates : le nom qui vient en dernier dans l'ordre alphabétique "
         "l'emporte"),
+    _kind("action-dropped", W, "Action absente du retour le plus récent",
+        "L'action « {value} » (ligne {row}) ne figure plus dans « {kept} », le retour le plus "
+        "récent du porteur {sponsor} : elle n'est pas reprise. Si elle continue, ajoutez-la à "
+        "ce retour."),
     # import of last year's annex (text or annex workbook)
     _kind("unknown-funder", E, "Financeur inconnu",
         "« {name} » n'est pas un financeur des paramètres : son montant ({amount}) n'a pas été "
