@@ -100,10 +100,16 @@ _CATALOGUE = (
         "dans le modèle de ce porteur."),
     _kind("value-normalised", W, "Valeur corrigée automatiquement",
         "« {text} » a été lu comme « {canonical} » (espaces, majuscules ou caractères invisibles "
-        "corrigés) ; choisissez la valeur dans la liste déroulante."),
+        "corrigés) ; choisissez la valeur dans la liste déroulante.",
+        amount="« {text} » est un texte, lu comme {euros} : vérifiez ce montant et tapez-le "
+        "comme un nombre, par exemple 4500."),
     _kind("invalid-amount", E, "Montant illisible",
         "« {value} » n'est pas un montant lisible : {reason}. Tapez un nombre, par exemple 4500 "
-        "ou 4500,50."),
+        "ou 4500,50.",
+        date="« {value} » est une date, pas un montant (Excel l'enregistre comme le nombre "
+        "{number}) : mettez la cellule au format Nombre et tapez le montant, par exemple 4500.",
+        percent="« {value} » est un pourcentage, pas un montant (Excel l'enregistre comme "
+        "{number}) : tapez le montant en euros, par exemple 4500, pas une part du coût."),
     _kind("negative-amount", E, "Montant négatif",
         "Un montant ne peut pas être négatif ({value}) : tapez un montant positif."),
     _kind("too-many-decimals", E, "Plus de deux décimales",

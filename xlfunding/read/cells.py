@@ -17,11 +17,13 @@ DIGITS = re.compile(r"[0-9]{1,9}")
 @dataclass(frozen=True, slots=True)
 class Cell:
     """One cell as saved: ``kind`` is n (number), s (text), b (boolean), e (error), or None
-    (a formula with no saved value); ``formula`` is the formula text without "=", if any."""
+    (a formula with no saved value); ``formula`` is the formula text without "=", if any;
+    ``shown``, for a number, "date" or "percent" when its format shows it so."""
 
     kind: str | None
     value: object
     formula: str | None = None
+    shown: str | None = None
 
 
 def split_ref(ref: str) -> tuple[str, int]:

@@ -23,7 +23,7 @@ from xlfunding.errors import UnreadableFile
 from xlfunding.layout import column_index, column_letter
 from xlfunding.money import excel_decimal
 from xlfunding.read.archive import BROKEN, MAX_ELEMENTS, MAX_PARSED_BYTES, broken
-from xlfunding.read.cells import Cell, split_ref
+from xlfunding.read.cells import Cell, decode_cell, split_ref
 from xlfunding.read.xlsx import MAX_DATA_ROWS, SheetInfo, XlsxFile
 
 try:
@@ -72,6 +72,10 @@ class _Scan:
     doubtful: bool = False  # rows out of order, a malformed reference: the safe reader judges
     size: int = 0  # bytes of XML
     elements: int = 0  # start tags, as the safe reader counts them for its bounds
+    # the styles that show a number as a date or a percentage: their marks and their cells
+    kinds: dict[int, str] = field(default_factory=dict)
+    marks: tuple[bytes, ...] = ()
+    styled: re.Pattern[bytes] | None = None
 
     @property
     def fast(self) -> bool:
@@ -151,6 +155,10 @@ class FastXlsxFile(XlsxFile):
         starts after the cut (the last row start before the chunk's final ``OVERLAP`` bytes)
         is left for the next pass, which sees it again followed by the next chunk."""
         scan = _Scan()
+        if self.kinds:
+            scan.kinds = self.kinds
+            scan.marks = tuple(b's="%d"' % index for index in self.kinds)
+            scan.styled = _styled_cells(self.kinds)
         pending = b""
         # An element takes three bytes at least: a small sheet needs no counting.
         count = self.zip.getinfo(sheet.part).file_size // 3 + self.elements > MAX_ELEMENTS
@@ -206,6 +214,33 @@ def _scan_window(data: bytes, limit: int, scan: _Scan, whole: bool = False) -> N
                 scan.without_ref = True
             else:
                 scan.special[ref[1].decode()] = make(match[0])
+    if scan.styled is not None and any(mark in data for mark in scan.marks):
+        _shown_cells(data, limit, scan, scan.styled)
+
+
+def _styled_cells(kinds: dict[int, str]) -> re.Pattern[bytes]:
+    """A cell whose style is one of ``kinds``, with its attributes and content."""
+    styles = b"|".join(b"%d" % index for index in sorted(kinds))
+    return re.compile(rb'<c\b([^>]*?\bs="(' + styles + rb')"[^>]*)(?<!/)>(.*?)</c>', re.S)
+
+
+def _shown_cells(data: bytes, limit: int, scan: _Scan, pattern: re.Pattern[bytes]) -> None:
+    """The numbers shown as a date or a percentage: calamine gives a date as a datetime (and
+    a percentage as a bare number), the safe reader the saved number with its ``shown``."""
+    for match in pattern.finditer(data):
+        attributes, style, inner = match.groups()
+        kind = re.search(rb'\bt="([^"]*)"', attributes)
+        value = _V_TEXT.search(inner)
+        if match.start() >= limit or (kind and kind[1] != b"n") or not value or not value[1]:
+            continue
+        ref = _REF.search(match[0])
+        cell = decode_cell("n", value[1].decode(), None, [])
+        if ref is None:
+            scan.without_ref = True
+        elif cell is not None and cell.kind == "n":
+            formula = _F_TEXT.search(inner)
+            text = _xml_text(formula[1].decode()) if formula else None
+            scan.special[ref[1].decode()] = Cell("n", cell.value, text, scan.kinds[int(style)])
 
 
 def _doubtful_refs(data: bytes, whole: bool = False) -> bool:
