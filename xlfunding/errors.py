@@ -102,6 +102,12 @@ class UnknownGroup(Misuse):
     code = "unknown-group"
 
 
+class UnknownFunder(Misuse):
+    """Financeur inconnu."""
+
+    code = "unknown-funder-name"
+
+
 class ActionNotWritable(Misuse):
     """Cette action ne peut pas être écrite dans l'annexe."""
 

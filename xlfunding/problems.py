@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import enum
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from xlfunding.errors import XlfundingError
 from xlfunding.model import Action
+from xlfunding.text import json_value, quote_sheet
 
 
 class Severity(enum.StrEnum):
@@ -100,16 +100,13 @@ _CATALOGUE = (
         "dans le modèle de ce porteur."),
     _kind("value-normalised", W, "Valeur corrigée automatiquement",
         "« {text} » a été lu comme « {canonical} » (espaces, majuscules ou caractères invisibles "
-        "corrigés) ; choisissez la valeur dans la liste déroulante.",
-        amount="« {text} » est un texte, lu comme {euros} : vérifiez ce montant et tapez-le "
-        "comme un nombre, par exemple 4500."),
+        "corrigés) ; choisissez la valeur dans la liste déroulante.", amount="« {text} » est "
+        "un texte, lu comme {euros} : vérifiez ce montant et tapez-le comme un nombre."),
     _kind("invalid-amount", E, "Montant illisible",
         "« {value} » n'est pas un montant lisible : {reason}. Tapez un nombre, par exemple 4500 "
         "ou 4500,50.",
-        date="« {value} » est une date, pas un montant (Excel l'enregistre comme le nombre "
-        "{number}) : mettez la cellule au format Nombre et tapez le montant, par exemple 4500.",
-        percent="« {value} » est un pourcentage, pas un montant (Excel l'enregistre comme "
-        "{number}) : tapez le montant en euros, par exemple 4500, pas une part du coût."),
+        date="« {value} » est une date (enregistrée comme {number}) : tapez un montant en euros.",
+        percent="« {value} » est un pourcentage (enregistré {number}) : tapez un montant, en €."),
     _kind("negative-amount", E, "Montant négatif",
         "Un montant ne peut pas être négatif ({value}) : tapez un montant positif."),
     _kind("too-many-decimals", E, "Plus de deux décimales",
@@ -139,7 +136,8 @@ _CATALOGUE = (
         "Le texte fait {length} caractères ; {limit} au plus : raccourcissez-le."),
     _kind("formula-without-value", E, "Formule sans valeur enregistrée",
         "La formule {formula} n'a pas de valeur enregistrée : ouvrez le fichier dans Excel, "
-        "recalculez (F9) et enregistrez, ou tapez la valeur.",
+        "recalculez (F9) et enregistrez, ou tapez la valeur.", shared="La cellule reprend une "
+        "formule partagée, sans valeur enregistrée : recalculez-la dans Excel (F9) et enregistrez.",
         annex_total="Le total « {label} » n'a pas de valeur enregistrée : ouvrez l'annexe dans "
         "Excel, recalculez (F9) et enregistrez-la, puis relancez l'import."),
     _kind("excel-error", E, "Erreur Excel dans une cellule",
@@ -177,10 +175,11 @@ _CATALOGUE = (
         modified="fichier modifié le {when:%d/%m/%Y à %H:%M:%S} UTC",
         same_dates="mêmes dates : le nom qui vient en dernier dans l'ordre alphabétique "
         "l'emporte"),
-    _kind("action-dropped", W, "Action absente du retour le plus récent",
-        "L'action « {value} » (ligne {row}) ne figure plus dans « {kept} », le retour le plus "
-        "récent du porteur {sponsor} : elle n'est pas reprise. Si elle continue, ajoutez-la à "
-        "ce retour."),
+    _kind("action-dropped", W, "Action absente du retour le plus récent", "« {value} » (ligne "
+        "{row}) n'est plus dans « {kept} », dernier retour de {sponsor} : elle n'est pas reprise."),
+    _kind("cache-ignored", W, "Cache de la consolidation ignoré",
+        "Le cache n'a pas servi ({reason}) : tous les fichiers ont été lus. Supprimez ce "
+        "fichier (ou donnez --cache DOSSIER) pour qu'un nouveau cache soit créé."),
     # import of last year's annex (text or annex workbook)
     _kind("unknown-funder", E, "Financeur inconnu",
         "« {name} » n'est pas un financeur des paramètres : son montant ({amount}) n'a pas été "
@@ -211,6 +210,22 @@ _CATALOGUE = (
     _kind("hidden-row", W, "Ligne masquée lue quand même",
         "La ligne {row} est masquée dans Excel : elle a été lue et compte dans l'annexe. "
         "Affichez-la pour la vérifier, ou supprimez-la si l'action est abandonnée."),
+    # identity and open data (#14)
+    _kind("missing-identity", E, "SIRET manquant pour l'export",
+        "Le porteur « {name} » n'a pas de SIRET : ajoutez-le aux paramètres ([identity.\"{name}\"] "
+        "siret = \"…\") ou dans la colonne « {header} » du modèle ; aucun fichier n'est écrit.",
+        funder="Le financeur « {name} » n'a pas de SIRET : ajoutez-le aux paramètres "
+        "([identity.\"{name}\"] siret = \"…\") ; aucun fichier n'est écrit."),
+    _kind("missing-decision", E, "Date de la décision manquante",
+        "La date de la décision du conseil manque (dateConvention) : donnez --date-decision "
+        "AAAA-MM-JJ, ou « date » dans la table [decision] des paramètres ; aucun fichier n'est "
+        "écrit."),
+    _kind("share-too-small", E, "Part trop faible pour le format SCDL",
+        "{funder} paie {share} % du coût de l'action, moins de 1 % : le format SCDL "
+        "(pourcentageSubvention de 0,01 à 1) ne permet pas de la publier ; aucun fichier n'est "
+        "écrit."),
+    _kind("scdl-invalid", E, "Export refusé par le schéma SCDL",
+        "Le fichier ne passe pas le schéma SCDL {version} : {detail} ; aucun fichier n'est écrit."),
 )
 # fmt: on
 
@@ -284,18 +299,6 @@ class Problem:
         }
 
 
-def quote_sheet(name: str) -> str:
-    return "'" + name.replace("'", "''") + "'"
-
-
-def json_value(value: object) -> object:
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, Decimal):
-        return str(value)
-    return str(value)
-
-
 @dataclass
 class Report:
     """What reading and checking one or more files found: the actions and the problems."""
@@ -327,9 +330,6 @@ class Report:
         self.problems.extend(other.problems)
         self.unreadable.extend(other.unreadable)
         self.rejected.extend(other.rejected)
-
-    def add(self, problems: Iterable[Problem]) -> None:
-        self.problems.extend(problems)
 
     def to_dict(self) -> dict[str, Any]:
         """The stable JSON shape (documented in the README, ``"format": 1``)."""

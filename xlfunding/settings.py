@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from xlfunding.errors import SettingsError
+from xlfunding.identity import Decision, Identity, find_identity, parse_decision, parse_identities
 from xlfunding.layout import FIXED_HEADERS, GAP_HEADER
 
 DEFAULT_SETTINGS_NAME = "libercourt-2025.toml"
@@ -55,6 +56,12 @@ class Settings:
     groups: tuple[str, ...]
     deliberations: tuple[Deliberation, ...] = ()
     path: Path | None = None
+    identities: tuple[tuple[str, Identity], ...] = ()
+    decision: Decision = Decision()  # noqa: RUF009 (frozen: one shared value is safe)
+
+    def identity(self, name: str) -> Identity:
+        """A sponsor's or a funder's identity (empty when the settings give none)."""
+        return find_identity(self.identities, name)
 
     @property
     def funder_codes(self) -> tuple[str, ...]:
@@ -112,6 +119,10 @@ class Settings:
                 if date is not None:
                     entry[key] = date.isoformat()
             deliberations.append(entry)
+        opendata = {
+            "identity": {name: i.to_dict() for name, i in self.identities},
+            "decision": self.decision.to_dict(),
+        }
         return {
             "programme": {
                 "year": self.year,
@@ -127,6 +138,7 @@ class Settings:
             "groups": list(self.groups),
             "funders": funders,
             "deliberations": deliberations,
+            **{key: value for key, value in opendata.items() if value},  # #14, when given
         }
 
 
@@ -224,7 +236,14 @@ def settings_from_dict(data: dict[str, Any], path: Path | None = None) -> Settin
         if group not in used:
             check.fail("groups", f"le groupe « {group} » n'a aucun financeur")
     deliberations = _deliberations(data.get("deliberations", []), check)
+    identities, mistakes = parse_identities(
+        data.get("identity", {}), (*sponsors, *(f.code for f in funders))
+    )
+    decision, more = parse_decision(data.get("decision", {}))
+    for key, message in [*mistakes, *more]:
+        check.fail(key, message)
     known = {"programme", "axes", "sponsors", "groups", "funders", "deliberations"}
+    known |= {"identity", "decision"}
     for key in sorted(set(data) - known):
         check.fail(key, "clé inconnue (attendu : " + ", ".join(sorted(known)) + ")")
     if check.mistakes:
@@ -243,6 +262,8 @@ def settings_from_dict(data: dict[str, Any], path: Path | None = None) -> Settin
         groups=groups,
         deliberations=deliberations,
         path=path,
+        identities=tuple(identities.items()),
+        decision=decision,
     )
 
 

@@ -55,3 +55,14 @@ def words_key(text: str) -> str:
 def _bare(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.translate(_INVISIBLE))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+
+
+def quote_sheet(name: str) -> str:
+    """A sheet's name as Excel quotes it in a reference: « 'Actions' », « 'L''annexe' »."""
+    return "'" + name.replace("'", "''") + "'"
+
+
+def json_value(value: object) -> object:
+    """A problem's value for JSON: None, a boolean, a number or a text as they are; a Decimal
+    and anything else as text."""
+    return value if value is None or isinstance(value, bool | int | str) else str(value)

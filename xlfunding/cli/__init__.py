@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from xlfunding.cli import excel, month, year
+from xlfunding.cli import excel, month, opendata, year
 from xlfunding.cli.french import FrenchCommand, FrenchGroup
 from xlfunding.errors import XlfundingError
 
@@ -41,6 +41,7 @@ COMMANDS = (
     ("validate", excel.validate),
     ("annex", excel.annex),
     ("consolidate", month.consolidate),
+    ("scdl", opendata.scdl),
 )
 for name, command in COMMANDS:
     app.command(name, cls=FrenchCommand)(command)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -29,6 +30,23 @@ SourcesOption = Annotated[
         "--sources", help="Afficher la colonne « Source » (fichier et ligne de chaque action)."
     ),
 ]
+DecisionOption = Annotated[
+    str | None,
+    typer.Option(
+        "--decision",
+        help="Référence de la délibération du conseil (par exemple DELIB-2024-1179) ; "
+        "remplace celle des paramètres.",
+    ),
+]
+DecisionDateOption = Annotated[
+    dt.datetime | None,
+    typer.Option(
+        "--date-decision",
+        formats=["%Y-%m-%d"],
+        metavar="AAAA-MM-JJ",
+        help="Date de la délibération ; remplace celle des paramètres.",
+    ),
+]
 
 
 def load(path: Path | None) -> Settings:
@@ -54,3 +72,16 @@ def show(report: Report, json_out: bool) -> None:
 
 def exit_code(report: Report) -> int:
     return 2 if report.unreadable else 0 if report.valid else 1
+
+
+def with_decision(settings: Settings, reference: str | None, date: dt.datetime | None) -> Settings:
+    """The settings with the decision given on the command line, where given."""
+    from dataclasses import replace
+
+    from xlfunding.identity import Decision
+
+    if reference is None and date is None:
+        return settings
+    known = settings.decision
+    chosen = Decision(reference or known.reference, date.date() if date else known.date)
+    return replace(settings, decision=chosen)

@@ -39,7 +39,10 @@ def split_ref(ref: str) -> tuple[str, int]:
 
 def decode_cell(kind: str, raw: str | None, formula: str | None, strings: list[str]) -> Cell | None:
     """The cell of ``<c t="kind">`` with its saved value ``raw`` and its formula: a shared string
-    looked up, a number as Excel shows it; None for a cell with neither (formatted, empty)."""
+    looked up, a number as Excel shows it; None for a cell with neither (formatted, empty).
+    A formula pretty-printed (spaces and line breaks around it) is read without them."""
+    if formula is not None:
+        formula = formula.strip()
     if kind == "inlineStr":
         return Cell("s", raw or "", formula) if raw or formula is not None else None
     if raw is None:

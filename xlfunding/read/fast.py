@@ -41,9 +41,15 @@ OVERLAP = 64 * 1024  # longer than any one cell's XML (a formula has at most 8 1
 _ROW = re.compile(rb'<row\b[^>]*?\br="(\d+)"')
 _HIDDEN_ROW = re.compile(rb'<row\b[^>]*?\bhidden="(?:1|true)"[^>]*>')
 _ERROR = re.compile(rb'<c\b[^>]*?\bt="e"[^>]*?(?:/>|>.*?</c>)', re.S)
+# Spaces and line breaks between the tags (a pretty-printed sheet) are allowed.
 _NO_VALUE = re.compile(
-    rb"<c\b([^>]*)>(?:<f\b[^>]*/>|<f\b[^>]*>([^<]*)</f>)(?:<v\s*/>|<v></v>)?</c>"
+    rb"<c\b([^>]*)>\s*(?:<f\b[^>]*/>|<f\b[^>]*>([^<]*)</f>)\s*(?:<v\s*/>|<v></v>)?\s*</c>"
 )
+_SPACED_ENDS = (b" </c>", b"\n</c>")  # pretty-printed: a line break or an indent
+# A saved number that is not one as calamine parses it (" 4000 ", "4000,5"): the safe
+# reader's decoding decides, for the cells of type n.
+_ODD_VALUE = re.compile(rb"<v>([^<]*?[^0-9.eE+\-<][^<]*)</v>")
+_TYPE = re.compile(rb'\bt="([^"]*)"')
 # An attribute ending in ``r`` whose value is neither a row number nor a cell reference in
 # columns A to BL ("MAX_FAST_COLUMNS"): the literal start keeps the search in C.
 _UNUSUAL_REF = re.compile(rb'r="(?![0-9]{1,7}"|(?:[A-Z]|A[A-Z]|B[A-L])[0-9]{1,7}")')
@@ -203,7 +209,8 @@ def _scan_window(data: bytes, limit: int, scan: _Scan, whole: bool = False) -> N
     special = []
     if b't="e"' in data:
         special.append((_ERROR, _error_cell))
-    if any(mark in data for mark in (b"</f></c>", b"/></c>", b"<v></v>", b"<v/>")):
+    marks = (b"</f></c>", b"/></c>", b"<v></v>", b"<v/>")
+    if any(mark in data for mark in (*marks, *_SPACED_ENDS)):
         special.append((_NO_VALUE, _no_value_cell))
     for pattern, make in special:
         for match in pattern.finditer(data):
@@ -214,8 +221,28 @@ def _scan_window(data: bytes, limit: int, scan: _Scan, whole: bool = False) -> N
                 scan.without_ref = True
             else:
                 scan.special[ref[1].decode()] = make(match[0])
+    _odd_values(data, limit, scan)
     if scan.styled is not None and any(mark in data for mark in scan.marks):
         _shown_cells(data, limit, scan, scan.styled)
+
+
+def _odd_values(data: bytes, limit: int, scan: _Scan) -> None:
+    """Numbers saved with spaces or a comma: calamine reads them as text (or fails), the
+    safe reader as a number or a #NOMBRE? error; the safe reader's reading is put in place."""
+    for match in _ODD_VALUE.finditer(data, 0, limit):
+        start = data.rfind(b"<c ", 0, match.start())
+        head = data[start : data.find(b">", start)] if start >= 0 else b""
+        kind = _TYPE.search(head)
+        if start < 0 or (kind is not None and kind[1] != b"n"):
+            continue
+        ref = _REF.search(head)
+        formula = _F_TEXT.search(data, start, match.start())
+        text = _xml_text(formula[1].decode()) if formula else None
+        cell = decode_cell("n", _xml_text(match[1].decode()), text, [])
+        if ref is None:
+            scan.without_ref = True
+        elif cell is not None:
+            scan.special[ref[1].decode()] = cell
 
 
 def _styled_cells(kinds: dict[int, str]) -> re.Pattern[bytes]:
@@ -239,7 +266,7 @@ def _shown_cells(data: bytes, limit: int, scan: _Scan, pattern: re.Pattern[bytes
             scan.without_ref = True
         elif cell is not None and cell.kind == "n":
             formula = _F_TEXT.search(inner)
-            text = _xml_text(formula[1].decode()) if formula else None
+            text = _xml_text(formula[1].decode()).strip() if formula else None
             scan.special[ref[1].decode()] = Cell("n", cell.value, text, scan.kinds[int(style)])
 
 
@@ -271,13 +298,13 @@ def _error_cell(xml: bytes) -> Cell:
     return Cell(
         "e",
         value[1].decode() if value else "#ERREUR",
-        _xml_text(formula[1].decode()) if formula else None,
+        _xml_text(formula[1].decode()).strip() if formula else None,
     )
 
 
 def _no_value_cell(xml: bytes) -> Cell:
     formula = _F_TEXT.search(xml)
-    return Cell(None, None, _xml_text(formula[1].decode()) if formula else "")
+    return Cell(None, None, _xml_text(formula[1].decode()).strip() if formula else "")
 
 
 def _xml_text(text: str) -> str:

@@ -33,7 +33,6 @@ class SheetHandler(Handler):
         self.numbered = True
         self.row_hidden = False
         self.previous: int | str = 0  # the previous cell's column, or its unread reference
-        self.last_column = 0  # of the last cell with data
         # the cell being read: reference (None if absent), type, column (if no reference),
         # and what its style shows a number as
         self.cell: tuple[str | None, str, int, str | None] | None = None
@@ -123,7 +122,7 @@ class SheetHandler(Handler):
         if number <= self.last_row:
             raise Corrupt(f"ligne {number} en double ou dans le désordre")
         self.row = number
-        self.row_cells, self.previous, self.last_column = {}, 0, 0
+        self.row_cells, self.previous = {}, 0
         self.row_hidden = attrs.get("hidden") in ("1", "true")
         if self.row_hidden:
             self.hidden.add(number)
@@ -156,9 +155,8 @@ class SheetHandler(Handler):
             return  # formatted, empty
         if ref is not None:
             column = self._column(ref)
-        if column <= self.last_column:
-            raise Corrupt(f"cellule {self._ref(ref, column)} en double ou dans le désordre")
-        self.last_column = column
+        # A cell written twice, or after one to its right: placed by its reference, the last
+        # one written counts (as LibreOffice and calamine read them).
         cell = decode_cell(kind, self.value, self.formula, self.strings)
         if cell is not None and shown is not None and cell.kind == "n":
             cell = Cell("n", cell.value, cell.formula, shown)

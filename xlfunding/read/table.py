@@ -211,10 +211,12 @@ class TableReader:
         without a saved value is reported (and ``_UNUSABLE`` returned); so is a number shown
         as a date or a percentage in an amount cell (a text cell takes what it shows)."""
         if isinstance(value, Cell):
-            if value.kind is None:
+            if value.kind is None:  # no text: a follower of a shared formula
                 formula = f"={value.formula}"
+                variant = "" if value.formula else "shared"
                 self._unusable(
-                    key, position, "formula-without-value", ref, formula, formula=formula
+                    key, position, "formula-without-value", ref, formula, formula=formula,
+                    variant=variant,
                 )
                 return _UNUSABLE
             if value.kind == "e":

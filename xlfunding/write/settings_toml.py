@@ -34,6 +34,12 @@ def settings_toml(settings: Settings) -> str:
         out += ["", "[[deliberations]]"]
         for key, value in entry.items():
             out.append(f"{key} = {value if key != 'acte' else _value(value)}")
+    if data.get("decision"):
+        out += ["", "[decision]"]
+        out += [f"{k} = {v if k == 'date' else _value(v)}" for k, v in data["decision"].items()]
+    for name, identity in data.get("identity", {}).items():
+        out += ["", f"[identity.{_value(name)}]"]
+        out += [f"{key} = {_value(value)}" for key, value in identity.items()]
     return "\n".join(out) + "\n"
 
 

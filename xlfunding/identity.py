@@ -1,0 +1,198 @@
+"""Who is who: each body's SIRET and RNA number, checked, and the council's decision.
+
+A SIRET is 14 digits: the SIREN (9 digits, Luhn-checked) then the NIC (5 digits); the whole
+14 pass the Luhn check too, except La Poste's establishments (SIREN 356 000 000), whose digits
+add up to a multiple of 5 (python-stdnum knows both rules). An RNA number is « W » and 9 digits,
+without a checksum. Each check returns None or a French reason that names the wrong character
+or, where a checksum says so, the digit it expects.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from xlfunding.text import name_key
+
+LA_POSTE = "356000000"
+_SEPARATORS = re.compile(r"[\s.\-\u00a0\u202f]")
+_RNA = re.compile(r"^W\d{9}$")
+
+
+def compact(value: object) -> str:
+    """The number without spaces, dots or dashes; an integer cell as its digits."""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return str(value)
+    return _SEPARATORS.sub("", str(value)).upper()
+
+
+def siret_mistake(value: object) -> str | None:
+    """Why ``value`` is not a SIRET (French), or None when it is one."""
+    from stdnum import luhn
+    from stdnum.fr import siret
+
+    number = compact(value)
+    for position, char in enumerate(number, start=1):
+        if not char.isdigit():
+            return f"le {_nth(position)} caractère, « {char} », n'est pas un chiffre"
+    if len(number) != 14:
+        hint = (
+            " (un zéro au début a peut-être été perdu : tapez le numéro comme un texte)"
+            if len(number) == 13 and isinstance(value, int)
+            else ""
+        )
+        return f"un SIRET a 14 chiffres, celui-ci en a {len(number)}{hint}"
+    if siret.is_valid(number):
+        return None
+    siren = number[:9]
+    if siren != LA_POSTE and not luhn.is_valid(siren):
+        expected = luhn.calc_check_digit(siren[:8])
+        return (
+            f"le SIREN (les 9 premiers chiffres, {siren}) ne passe pas la clé de contrôle : "
+            f"avec les 8 premiers, le 9e chiffre devrait être {expected} ; un chiffre a sans "
+            "doute été mal recopié"
+        )
+    if siren == LA_POSTE:
+        last = (-sum(map(int, number[:13]))) % 5
+        return (
+            "les chiffres d'un SIRET de La Poste doivent totaliser un multiple de 5 : avec les "
+            f"13 premiers, le 14e chiffre devrait être {last} ou {last + 5}"
+        )
+    expected = luhn.calc_check_digit(number[:13])
+    return (
+        "la clé de contrôle ne correspond pas : avec les 13 premiers chiffres, le 14e devrait "
+        f"être {expected} ; un chiffre du NIC (les 5 derniers) a sans doute été mal recopié"
+    )
+
+
+def rna_mistake(value: object) -> str | None:
+    """Why ``value`` is not an RNA number (« W » then 9 digits), or None."""
+    number = compact(value)
+    if _RNA.match(number):
+        return None
+    if not number.startswith("W"):
+        return "un numéro RNA commence par la lettre W"
+    for position, char in enumerate(number[1:], start=2):
+        if not char.isdigit():
+            return f"le {_nth(position)} caractère, « {char} », n'est pas un chiffre"
+    return f"un numéro RNA a 9 chiffres après le W, celui-ci en a {len(number) - 1}"
+
+
+def _nth(position: int) -> str:
+    return "1er" if position == 1 else f"{position}e"
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A sponsor's or a funder's official name and numbers (each may be missing)."""
+
+    legal_name: str | None = None
+    siret: str | None = None
+    rna: str | None = None
+
+    def to_dict(self) -> dict[str, str]:
+        return {k: v for k, v in vars(self).items() if v is not None}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The council's decision: its reference (« DELIB-2024-1179 ») and its date."""
+
+    reference: str | None = None
+    date: dt.date | None = None
+
+    def to_dict(self) -> dict[str, str]:
+        found = {"reference": self.reference, "date": self.date and self.date.isoformat()}
+        return {k: v for k, v in found.items() if v}
+
+    @property
+    def line(self) -> str:
+        """« Délibération DELIB-2024-1179 du 18/12/2024 », as the annex prints it."""
+        text = "Délibération" + (f" {self.reference}" if self.reference else "")
+        return text + (f" du {self.date:%d/%m/%Y}" if self.date else "")
+
+
+def find_identity(identities: Iterable[tuple[str, Identity]], name: str) -> Identity:
+    """The identity of ``name`` (case and accents forgiven), or an empty one."""
+    key = name_key(name)
+    for known, identity in identities:
+        if name_key(known) == key:
+            return identity
+    return Identity()
+
+
+def parse_identities(
+    value: object, names: tuple[str, ...]
+) -> tuple[dict[str, Identity], list[tuple[str, str]]]:
+    """``[identity."NAME"]`` tables of a settings file: each NAME a sponsor or a funder.
+    Returns the identities and the mistakes as (key, French message)."""
+    mistakes: list[tuple[str, str]] = []
+    if not isinstance(value, dict):
+        return {}, [("identity", "doit être une table [identity.NOM]")]
+    known = {name_key(n) for n in names}
+    found = {}
+    for name, table in value.items():
+        where = f"identity.{name}"
+        if name_key(name) not in known:
+            mistakes.append((where, "ni un porteur ni un financeur des paramètres"))
+        if not isinstance(table, dict):
+            mistakes.append((where, "doit être une table (legal_name, siret, rna)"))
+            continue
+        fields: dict[str, Any] = {}
+        for key in sorted(table):
+            text = table[key]
+            if key not in ("legal_name", "siret", "rna"):
+                expected = "clé inconnue (attendu : legal_name, siret, rna)"
+                mistakes.append((f"{where}.{key}", expected))
+            elif not isinstance(text, str) or not text.strip():
+                mistakes.append((f"{where}.{key}", f"doit être un texte (trouvé : {text!r})"))
+            else:
+                check = {"siret": siret_mistake, "rna": rna_mistake}.get(key)
+                why = check(text) if check else None
+                if why:
+                    mistakes.append((f"{where}.{key}", why))
+                fields[key] = compact(text) if check else text.strip()
+        found[name] = Identity(**fields)
+    return found, mistakes
+
+
+def parse_decision(value: object) -> tuple[Decision, list[tuple[str, str]]]:
+    """The ``[decision]`` table: ``reference`` (text) and ``date`` (AAAA-MM-JJ)."""
+    if not isinstance(value, dict):
+        return Decision(), [("decision", "doit être une table [decision] (reference, date)")]
+    mistakes = []
+    reference, date = value.get("reference"), value.get("date")
+    if reference is not None and (not isinstance(reference, str) or not reference.strip()):
+        mistakes.append(("decision.reference", f"doit être un texte (trouvé : {reference!r})"))
+        reference = None
+    if isinstance(date, str):  # the annex stores its settings as JSON: dates as ISO text
+        with contextlib.suppress(ValueError):
+            date = dt.date.fromisoformat(date)
+    if date is not None and (not isinstance(date, dt.date) or isinstance(date, dt.datetime)):
+        mistakes.append(("decision.date", f"doit être une date AAAA-MM-JJ (trouvé : {date!r})"))
+        date = None
+    for key in sorted(set(value) - {"reference", "date"}):
+        mistakes.append((f"decision.{key}", "clé inconnue (attendu : reference, date)"))
+    return Decision(reference.strip() if reference else None, date), mistakes
+
+
+# « 062-216209072-20241218-DELIB-2024-1179 »: department, SIREN, date, the act's reference.
+_STAMP = re.compile(r"^\d{2,3}-(?P<siren>\d{9})-(?P<date>\d{8})-(?P<reference>[0-9A-Z-]+)$", re.I)
+
+
+def decision_from_stamp(acte: str) -> Decision | None:
+    """The decision a prefecture's acknowledgement number names, or None."""
+    match = _STAMP.match(acte.strip())
+    if match is None:
+        return None
+    try:
+        date = dt.datetime.strptime(match["date"], "%Y%m%d").date()
+    except ValueError:
+        return None
+    return Decision(match["reference"], date)
