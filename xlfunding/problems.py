@@ -97,16 +97,17 @@ _CATALOGUE = (
         "paramètres."),
     _kind("sponsor-not-allowed", E, "Porteur différent de celui du modèle",
         "Ce modèle est celui du porteur {locked} : une action de « {value} » doit être envoyée "
-        "dans le modèle de ce porteur."),
+        "dans le modèle de ce porteur.",
+        link="Ce modèle est celui du porteur {locked} : il ne peut pas être déposé avec le lien "
+        "de « {value} ». Déposez le modèle de votre structure, ou demandez-le à {contact}."),
     _kind("value-normalised", W, "Valeur corrigée automatiquement",
         "« {text} » a été lu comme « {canonical} » (espaces, majuscules ou caractères invisibles "
         "corrigés) ; choisissez la valeur dans la liste déroulante.", amount="« {text} » est "
         "un texte, lu comme {euros} : vérifiez ce montant et tapez-le comme un nombre."),
     _kind("invalid-amount", E, "Montant illisible",
         "« {value} » n'est pas un montant lisible : {reason}. Tapez un nombre, par exemple 4500 "
-        "ou 4500,50.",
-        date="« {value} » est une date (enregistrée comme {number}) : tapez un montant en euros.",
-        percent="« {value} » est un pourcentage (enregistré {number}) : tapez un montant, en €."),
+        "ou 4500,50.", date="« {value} » est une date (enregistrée comme {number}) : tapez un "
+        "montant.", percent="« {value} » est un pourcentage (soit {number}) : tapez un montant."),
     _kind("negative-amount", E, "Montant négatif",
         "Un montant ne peut pas être négatif ({value}) : tapez un montant positif."),
     _kind("too-many-decimals", E, "Plus de deux décimales",

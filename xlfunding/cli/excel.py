@@ -162,6 +162,8 @@ def annex(
         ),
     ] = False,
     sources: common.SourcesOption = False,
+    decision: common.DecisionOption = None,
+    date_decision: common.DecisionDateOption = None,
     json_out: common.JsonOption = False,
     force: common.ForceOption = False,
 ) -> None:
@@ -176,7 +178,7 @@ def annex(
     from xlfunding.month.consolidate import check_files
     from xlfunding.write.annex import export_pdf, write_annex
 
-    chosen = common.load(settings)
+    chosen = common.with_decision(common.load(settings), decision, date_decision)
     report = check_files(files, chosen)
     if not report.valid:
         common.show(report, json_out)
