@@ -332,3 +332,36 @@ def test_the_settings_may_give_the_secret_and_the_password(tmp_path: Path, monke
     bad.write_text(text + '\n[serveur]\nmotdepasse = "x"\n')
     with pytest.raises(SettingsError, match=r"serveur\.motdepasse"):
         load_settings(bad)
+
+
+def test_an_upload_without_its_length_is_cut_off_while_it_streams(client, server) -> None:  # type: ignore[no-untyped-def]
+    token = server.links["CCAS"]
+    body, boundary = _multipart(csrf(client.get(f"/depot/{token}").text), b"PK" * 1)
+    head, tail = body[: body.index(b"PK")], body[body.index(b"PK") :]
+    sent = []
+
+    def chunks():  # type: ignore[no-untyped-def]
+        yield head
+        for _ in range(40):  # 40 × 16 Kio: past the 300 Kio limit
+            sent.append(1)
+            yield b"\0" * 16384
+        yield tail
+
+    before = saved(server.store.inbox), refused(server.store.inbox)
+    response = client.post(
+        f"/depot/{token}",
+        content=chunks(),
+        headers={"content-type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert response.status_code == 413 and "dépasse" in response.text
+    assert (saved(server.store.inbox), refused(server.store.inbox)) == before
+    assert list(server.workdir.iterdir()) == []
+
+
+def test_serve_refuses_a_missing_folder_in_french(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from xlfunding.cli import app
+
+    result = CliRunner().invoke(app, ["serve", str(tmp_path / "absent")])
+    assert result.exit_code == 2 and "n'existe pas" in result.output
