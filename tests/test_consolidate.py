@@ -150,7 +150,7 @@ def test_default_policy_writes_the_annex_and_exits_1(messy_inbox: Path, tmp_path
     assert "8 fichiers = 3 lus + 3 ignorés + 2 illisibles" in text
     assert "12 actions lues = 5 retenues + 7 écartées" in text
     book = openpyxl.load_workbook(report)
-    assert book.sheetnames == ["Bilan", "Fichiers", "Problèmes", "Actions écartées"]
+    assert book.sheetnames == ["Bilan", "Fichiers", "Problèmes", "Actions écartées", "Conventions"]
     files = list(book["Fichiers"].iter_rows(min_row=2, values_only=True))
     assert {row[0]: row[8] for row in files} == EXPECTED_STATUS
     assert len(list(book["Actions écartées"].iter_rows(min_row=2))) == 7

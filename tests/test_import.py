@@ -252,20 +252,20 @@ def test_noise_unknown_axis_and_unknown_sponsor(tmp_path, settings):
     path = edited(
         tmp_path,
         {
-            6: ("", "Page 2 / 3"),
             18: ("Engager la transition économique", "Transition économique"),
             19: ("\tVILLE\t", "\tMAIRIE\t"),
+            30: ("", "Page 2 / 3"),
         },
     )
     result = import_annex(path, settings)
     assert found(result) == [
-        ("line-not-understood", "ligne 6"),
         ("unknown-axis", "ligne 18"),
         ("unknown-sponsor", "ligne 19"),
+        ("line-not-understood", "ligne 30"),
     ]
     mobility = result.actions[8]
     assert (mobility.axis, mobility.sponsor) == ("Transition économique dans les QPV", "MAIRIE")
-    assert result.problems[0].message == (
+    assert result.problems[2].message == (
         "Ligne qui n'est ni un axe, ni une action, ni un total de l'annexe ; la "
         "ligne est recopiée dans l'onglet « Non importé »."
     )
@@ -516,3 +516,49 @@ def test_budget_text_reads_back_exactly(funding):
     budget = parse_budget(budget_text(action, settings.funder_codes))
     assert budget.total == action.total
     assert dict(budget.items) == funding
+
+
+def test_heading_lines_above_the_table_are_kept_not_reported(tmp_path, settings):
+    """A title with a suffix, another annex number, a subtitle, a page number: the document's
+    heading, kept in the imported workbook's metadata; the import exits 0."""
+    from typer.testing import CliRunner
+
+    from xlfunding.cli import app
+    from xlfunding.read.template import read_template
+
+    path = edited(
+        tmp_path,
+        {
+            3: ("VILLE 2025", "VILLE 2025 - VERSION DÉFINITIVE"),
+            4: ("", "Conseil municipal du 18 décembre 2024"),
+            5: ("n°2", "n°3"),
+            6: ("", "Page 1 / 3"),
+        },
+    )
+    result = import_annex(path, settings)
+    assert found(result) == []
+    assert result.heading == (
+        "PROPOSITION PROGRAMMATION POLITIQUE DE LA VILLE 2025 - VERSION DÉFINITIVE",
+        "Conseil municipal du 18 décembre 2024",
+        "Annexe n°3",
+        "Page 1 / 3",
+    )
+    decision = result.decision
+    assert decision is not None
+    assert (decision.reference, str(decision.date)) == ("DELIB-2024-1179", "2024-12-18")
+    out = tmp_path / "programme.xlsx"
+    run = CliRunner().invoke(app, ["import", str(path), "-o", str(out)])
+    assert run.exit_code == 0, run.output
+    assert "Délibération DELIB-2024-1179 du 18/12/2024 (tampon de la préfecture)" in run.output
+    meta = read_template(out, settings).metadata
+    assert meta["heading"].splitlines() == list(result.heading)
+    assert (meta["decision_reference"], meta["decision_date"]) == ("DELIB-2024-1179", "2024-12-18")
+
+
+def test_without_a_header_row_the_table_starts_at_its_first_axis(tmp_path, settings):
+    lines = [line for line in seed_lines() if not line.startswith("Intitulé du projet")]
+    path = tmp_path / "sans-entete.txt"
+    path.write_text("\n".join(["Programmation 2025, suite", *lines]), encoding="utf-8")
+    result = import_annex(path, settings)
+    assert found(result) == [] and len(result.actions) == 10
+    assert result.heading[0] == "Programmation 2025, suite"

@@ -17,8 +17,9 @@ from typer.testing import CliRunner
 from xlfunding.cli import app
 from xlfunding.model import Programme
 from xlfunding.opendata.publish import schema_problems, write_scdl
-from xlfunding.opendata.scdl import FIELDS, pairs, scdl_export, schema_path
+from xlfunding.opendata.scdl import FIELDS, scdl_export, schema_path
 from xlfunding.settings import Settings
+from xlfunding.threshold import pairs
 from xlfunding.write.annex import write_annex
 from xlfunding.write.settings_toml import settings_toml
 
@@ -161,3 +162,125 @@ def test_the_command_says_what_is_missing(settings: Settings, tmp_path: Path) ->
     assert not out.exists()
     wrong = CliRunner().invoke(app, ["scdl", str(annex), "-o", str(out), "--attribuant", "Etat"])
     assert wrong.exit_code == 2 and "financeur inconnu « Etat »" in wrong.output
+
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def identities_only(settings: Settings, folder: Path) -> Path:
+    """A settings file with the Ville's and the CCAS's SIRET, and no decision."""
+    path = folder / "parametres.toml"
+    chosen = with_identity(settings, {"Ville": {"siret": VILLE}, "CCAS": {"siret": CCAS}})
+    path.write_text(settings_toml(chosen), encoding="utf-8")
+    return path
+
+
+def test_the_decision_is_printed_under_the_title_and_reused_by_the_export(
+    published: Settings, settings: Settings, tmp_path: Path
+) -> None:
+    from openpyxl import load_workbook
+
+    from xlfunding.read.annex import read_annex
+
+    toml = identities_only(settings, tmp_path)
+    annex = tmp_path / "annexe.xlsx"
+    runner = CliRunner()
+    made = runner.invoke(
+        app,
+        [
+            "annex",
+            str(EXAMPLES / "programmation-2025.xlsx"),
+            "-o",
+            str(annex),
+            "--settings",
+            str(toml),
+            "--decision",
+            "DELIB-2024-1179",
+            "--date-decision",
+            "2024-12-18",
+        ],
+    )
+    assert made.exit_code == 0, made.output
+    sheet = load_workbook(annex)["Annexe"]
+    assert [sheet["A1"].value, sheet["A2"].value, sheet["A3"].value] == [
+        "PROPOSITION PROGRAMMATION POLITIQUE DE LA VILLE 2025",
+        "Annexe n°2",
+        "Délibération DELIB-2024-1179 du 18/12/2024",
+    ]
+    assert read_annex(annex).settings.decision.reference == "DELIB-2024-1179"
+    out = tmp_path / "ccas.csv"
+    result = runner.invoke(
+        app, ["scdl", str(annex), "-o", str(out), "--attribuant", "CCAS", "--settings", str(toml)]
+    )
+    assert result.exit_code == 0, result.output
+    rows = read_csv(out)
+    assert {(r["referenceDecision"], r["dateConvention"]) for r in rows} == {
+        ("DELIB-2024-1179", "2024-12-18")
+    }
+    assert sum(Decimal(r["montant"]) for r in rows) == 29950
+
+
+def test_consolidate_takes_the_decision_and_scdl_reads_a_folder(
+    settings: Settings, tmp_path: Path
+) -> None:
+    from xlfunding.read.annex import read_annex
+
+    toml = identities_only(settings, tmp_path)
+    runner = CliRunner()
+    annex = tmp_path / "annexe.xlsx"
+    made = runner.invoke(
+        app,
+        [
+            "consolidate",
+            str(EXAMPLES / "retours"),
+            "-o",
+            str(annex),
+            "--settings",
+            str(toml),
+            "--date-decision",
+            "2024-12-18",
+        ],
+    )
+    assert made.exit_code == 0, made.output
+    assert str(read_annex(annex).settings.decision.date) == "2024-12-18"
+    out = tmp_path / "ville.csv"
+    result = runner.invoke(
+        app,
+        [
+            "scdl",
+            str(EXAMPLES / "retours"),
+            "-o",
+            str(out),
+            "--attribuant",
+            "Ville",
+            "--settings",
+            str(toml),
+            "--date-decision",
+            "2024-12-18",
+            "--tout",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert sum(Decimal(r["montant"]) for r in read_csv(out)) == 48207
+
+
+def test_the_consolidation_report_lists_the_pairs_that_need_a_convention(
+    settings: Settings, tmp_path: Path
+) -> None:
+    from openpyxl import load_workbook
+
+    from xlfunding.month.job import run_consolidate
+
+    report = tmp_path / "rapport.xlsx"
+    code = run_consolidate(
+        EXAMPLES / "retours", tmp_path / "annexe.xlsx", report=report, settings=settings
+    )
+    assert code == 0
+    rows = list(load_workbook(report)["Conventions"].iter_rows(values_only=True))
+    assert rows == [
+        ("Financeur", "Bénéficiaire", "Montant", "Actions"),
+        ("Ville", "VILLE", 48207, 6),
+        ("CCAS", "CCAS", 29950, 4),
+        ("ANCT", "CCAS", 49565, 4),
+        ("ANCT", "VILLE", 47929, 6),
+    ]

@@ -43,6 +43,7 @@ COMMANDS = (
     ("consolidate", month.consolidate),
     ("serve", web.serve),
     ("scdl", opendata.scdl),
+    ("etat-financeur", opendata.etat_financeur),
 )
 for name, command in COMMANDS:
     app.command(name, cls=FrenchCommand)(command)

@@ -158,6 +158,8 @@ def annex(
         ),
     ] = False,
     sources: common.SourcesOption = False,
+    decision: common.DecisionOption = None,
+    date_decision: common.DecisionDateOption = None,
     json_out: common.JsonOption = False,
     force: common.ForceOption = False,
 ) -> None:
@@ -170,7 +172,7 @@ def annex(
     from xlfunding.validate import validate_files
     from xlfunding.write.annex import export_pdf, write_annex
 
-    chosen = common.load(settings)
+    chosen = common.with_decision(common.load(settings), decision, date_decision)
     report = validate_files(files, chosen)
     if not report.valid:
         common.show(report, json_out)

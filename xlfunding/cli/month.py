@@ -55,6 +55,8 @@ def consolidate(
         ),
     ] = None,
     sources: common.SourcesOption = False,
+    decision: common.DecisionOption = None,
+    date_decision: common.DecisionDateOption = None,
     settings: common.SettingsOption = None,
     json_out: common.JsonOption = False,
     force: common.ForceOption = False,
@@ -82,7 +84,7 @@ def consolidate(
             previous=previous,
             show_sources=sources,
             force=force,
-            settings=common.load(settings),
+            settings=common.with_decision(common.load(settings), decision, date_decision),
             cache=False if no_cache else cache or True,
             archive=archive,
         )

@@ -136,3 +136,44 @@ def _pairs_lines(export: Export) -> list[str]:
             f"({pair.actions} action{'s' if pair.actions > 1 else ''})"
         )
     return lines
+
+
+def etat_financeur(
+    source: SourceArgument,
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="Classeur à écrire (.xlsx).", dir_okay=False)
+    ],
+    groupe: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--groupe",
+            help="Le groupe de financeurs (par exemple CAF) ; à répéter ; tous par défaut.",
+        ),
+    ] = None,
+    decision: common.DecisionOption = None,
+    date_decision: common.DecisionDateOption = None,
+    settings: common.SettingsOption = None,
+    force: common.ForceOption = False,
+) -> None:
+    """Écrit l'état de chaque financeur : un onglet par groupe de la synthèse, avec les
+    actions qu'il finance, son montant, sa part du coût de chaque action et son total.
+
+    C'est ce que la CAF ou le délégué du préfet demande à la ville après le vote.
+    Exemple : xlfunding etat-financeur annexe-2025.xlsx -o etats-2025.xlsx --groupe CAF
+    """
+    from xlfunding.model import Programme
+    from xlfunding.opendata.statement import write_statements
+
+    programme = _programme(source, settings)
+    chosen = common.with_decision(programme.settings, decision, date_decision)
+    inputs = [p for p in (source, chosen.path) if p]
+    written = write_statements(
+        Programme(chosen, programme.actions), output, groupe or None, force=force, inputs=inputs
+    )
+    common.say(f"✓ {output}")
+    for statement in written:
+        plural = "s" if len(statement.actions) > 1 else ""
+        common.say(
+            f"  {statement.group} : {len(statement.actions)} action{plural}, "
+            f"{_euros(statement.total)}"
+        )

@@ -4,7 +4,8 @@ The report workbook (``write_report``) has a « Bilan » sheet (the ledger), « 
 per file found: sponsor, template version, actions read, accepted, rejected, status, and
 whether it was read or taken from the cache), «
 Problèmes » (every problem at its file and cell), « Actions écartées » (every row not in the
-annex, with the reason) and, against a previous annex, « Évolutions ».
+annex, with the reason), « Conventions » (each funder and beneficiary whose grants reach
+23 000 € in the year: a convention is required) and, against a previous annex, « Évolutions ».
 
 The JSON (``consolidation_dict``, ``"format": 1, "kind": "consolidation"``) is stable: keys
 ``complete``, ``strict``, ``annex`` (the path written, or null), ``ledger`` (files_found,
@@ -31,6 +32,7 @@ from xlfunding.month.evolutions import write_evolutions_sheet
 from xlfunding.month.inbox import SKIPPED, FileResult
 from xlfunding.problems import Report, Severity, json_value
 from xlfunding.render import neutralise, report_text, totals_line
+from xlfunding.threshold import pairs
 from xlfunding.write import styles
 from xlfunding.write.output import atomic_path, check_output
 
@@ -275,6 +277,12 @@ class _Sheets:
             ),
             (30, 12, 8, 12, 50, 14, 70),
         )
+        self._table(
+            "Conventions",
+            ("Financeur", "Bénéficiaire", "Montant", "Actions"),  # 23 000 € reached (#14)
+            ([p.funder, p.beneficiary, p.amount, p.actions] for p in pairs(r.programme) if p.due),
+            (20, 30, 14, 10),
+        )
         if r.evolutions is not None:
             write_evolutions_sheet(self.book, r.evolutions)
 
@@ -328,7 +336,7 @@ class _Sheets:
                 if isinstance(value, str):
                     sheet.write_string(last, col, value, self.text)
                 elif value is not None:
-                    money = headers[col] == "Coût total"
+                    money = headers[col] in ("Coût total", "Montant")
                     sheet.write_number(last, col, value, self.euro if money else self.text)
         sheet.autofilter(0, 0, max(last, 1), len(headers) - 1)
         sheet.freeze_panes(1, 0)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 
 from xlfunding.errors import UnreadableFile
@@ -18,8 +19,9 @@ from xlfunding.write.output import atomic_path, check_output
 
 
 def read_programme(source: Path, settings: Settings | None) -> tuple[Programme, Report | None]:
-    """The programme of an annex written by xlfunding (its own settings unless ``settings``),
-    or of a folder of returns, consolidated (then also its report of what was left out)."""
+    """The programme of an annex written by xlfunding (its own settings unless ``settings``;
+    the decision it was written with unless ``settings`` has one), or of a folder of returns,
+    consolidated (then also its report of what was left out)."""
     if source.is_dir():
         from xlfunding.month.consolidate import consolidate
         from xlfunding.settings import load_settings
@@ -31,7 +33,14 @@ def read_programme(source: Path, settings: Settings | None) -> tuple[Programme, 
         raise UnreadableFile(source, "fichier ou dossier introuvable")
     from xlfunding.read.annex import read_annex
 
-    return read_annex(source, settings), None
+    stored = read_annex(source)
+    if settings is None:
+        return stored, None
+    if settings.fingerprint != stored.settings.fingerprint:
+        return read_annex(source, settings), None  # raises WrongProgramme, naming the annex
+    if not (settings.decision.reference or settings.decision.date):  # the annex's, then
+        settings = replace(settings, decision=stored.settings.decision)
+    return Programme(settings, stored.actions), None
 
 
 class _Refused(Exception):

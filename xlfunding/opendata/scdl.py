@@ -31,10 +31,10 @@ from xlfunding.money import ZERO
 from xlfunding.problems import Problem
 from xlfunding.settings import Settings
 from xlfunding.text import name_key
+from xlfunding.threshold import Pair, pairs
 
 SCHEMA_FILE = "scdl-subventions-2.1.1.json"
 SCHEMA_VERSION = "2.1.1"
-THRESHOLD = Decimal("23000")
 FIELDS = (
     "nomAttribuant",
     "idAttribuant",
@@ -64,36 +64,6 @@ SIRET_HEADER = "SIRET du porteur"
 
 def schema_path() -> Path:
     return Path(str(resources.files("xlfunding") / "data" / SCHEMA_FILE))
-
-
-@dataclass(frozen=True)
-class Pair:
-    """One funder's grants to one beneficiary over the year."""
-
-    funder: str
-    beneficiary: str
-    amount: Decimal
-    actions: int
-
-    @property
-    def due(self) -> bool:
-        """A convention is required and publication due (23 000 € reached)."""
-        return self.amount >= THRESHOLD
-
-
-def pairs(programme: Programme, funders: Sequence[str] | None = None) -> list[Pair]:
-    """Each (funder, beneficiary) pair with a grant, in the settings' order of funders and
-    sponsors, its total over all the beneficiary's actions and how many actions it pays."""
-    codes = tuple(funders) if funders is not None else programme.settings.funder_codes
-    sums: dict[tuple[str, str], list[Decimal]] = {}
-    for action in programme.actions:
-        for code in codes:
-            amount = action.amount(code)
-            if amount:
-                sums.setdefault((code, action.sponsor), []).append(amount)
-    order = {s: i for i, s in enumerate(programme.settings.sponsors)}
-    keys = sorted(sums, key=lambda k: (codes.index(k[0]), order.get(k[1], len(order)), k[1]))
-    return [Pair(f, b, sum(sums[f, b], ZERO), len(sums[f, b])) for f, b in keys]
 
 
 def publishing_funders(settings: Settings) -> tuple[str, ...]:

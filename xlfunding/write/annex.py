@@ -169,6 +169,9 @@ class _Writer:
         plan, f = self.plan, self.f
         sheet.write_string(TITLE_ROW, 0, self.settings.title.upper(), f["title"])
         sheet.write_string(LABEL_ROW, 0, self.settings.annex_label, f["label"])
+        decision = self.settings.decision
+        if decision.reference or decision.date:  # « Délibération DELIB-2024-1179 du 18/12/2024 »
+            sheet.write_string(HEADLINE_ROW, 0, decision.line, f["plain"])
         sheet.write_string(HEADLINE_ROW, BUDGET, "Coût total de la programmation", f["total_label"])
         self._formula(
             sheet, (HEADLINE_ROW, TOTAL), f"={COST}{plan.total_row + 1}", plan.totals[0], "total"

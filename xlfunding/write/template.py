@@ -56,11 +56,13 @@ def write_template(
     capacity: int = L.DEFAULT_CAPACITY,
     force: bool = False,
     extra_sheets: Sequence[Callable[[xlsxwriter.Workbook], None]] = (),
+    metadata: Sequence[tuple[str, str]] = (),
 ) -> Path:
     """Write the template to ``path``; ``sponsor`` pre-fills and locks the sponsor column.
 
     ``extra_sheets`` are called with the open workbook after the template's own sheets, to add
-    sheets of their own (the import's « Non importé »)."""
+    sheets of their own (the import's « Non importé »); ``metadata`` rows are added to the
+    hidden metadata (the import's heading and decision)."""
     path = Path(path)
     if sponsor is not None and sponsor not in settings.sponsors:
         raise UnknownSponsor(
@@ -70,7 +72,7 @@ def write_template(
     check_output(path, force=force)
     with atomic_path(path) as temporary:
         workbook = styles.open_workbook(temporary)
-        _Writer(workbook, settings, sponsor, capacity).write(actions)
+        _Writer(workbook, settings, sponsor, capacity, metadata).write(actions)
         for add_sheet in extra_sheets:
             add_sheet(workbook)
         workbook.close()
@@ -104,9 +106,15 @@ def sponsor_filename(settings: Settings, sponsor: str) -> str:
 
 class _Writer:
     def __init__(
-        self, workbook: xlsxwriter.Workbook, settings: Settings, sponsor: str | None, capacity: int
+        self,
+        workbook: xlsxwriter.Workbook,
+        settings: Settings,
+        sponsor: str | None,
+        capacity: int,
+        metadata: Sequence[tuple[str, str]] = (),
     ) -> None:
         self.book = workbook
+        self.metadata = metadata
         self.settings = settings
         self.sponsor = sponsor
         self.capacity = capacity
@@ -133,7 +141,8 @@ class _Writer:
         sheet = self.book.add_worksheet(L.ACTIONS_SHEET)
         help_sheet(self.book, settings, self.f)
         lists_sheet(self.book, settings)
-        meta_sheet(self.book, L.template_metadata(settings, self.sponsor, self.capacity))
+        meta = L.template_metadata(settings, self.sponsor, self.capacity)
+        meta_sheet(self.book, [*meta, *self.metadata])
         self._actions_sheet(sheet, actions)
         sheet.activate()
 

@@ -169,6 +169,8 @@ class SourceRead:
     block: list[BlockLine] = field(default_factory=list)
     leftovers: list[Leftover] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    heading: list[str] = field(default_factory=list)  # the lines above the table
+    stamps: list[str] = field(default_factory=list)  # the prefecture's acknowledgement numbers
 
 
 def read_text(path: Path) -> str:
@@ -209,10 +211,31 @@ class _TextParser:
         self.axis = ""
 
     def run(self, lines: Iterable[str]) -> SourceRead:
+        lines = list(lines)
+        start = self._table_start(lines)
         for number, line in enumerate(lines, start=1):
-            if line.strip():
+            if not line.strip():
+                continue
+            if number < start:  # a title, a subtitle, another annex number: the heading
+                self.read.heading.append(clean_text(" ".join(cells_of(line))))
+            else:
                 self._line(number, line)
         return self.read
+
+    def _table_start(self, lines: list[str]) -> int:
+        """The number of the table's first line: its header row, or else its first axis or
+        action row (what is above it is the document's heading)."""
+        first = None
+        for number, line in enumerate(lines, start=1):
+            cells = cells_of(line)
+            if [name_key(c) for c in cells[:4]] == self.header:
+                return number
+            starts = (len(cells) == 4 and name_key(cells[3]).startswith("couttotal")) or (
+                len(cells) == 1 and name_key(cells[0]) in self.axes
+            )
+            if first is None and starts:
+                first = number
+        return first or 1
 
     def leftover(self, number: int, line: str, reason: str) -> None:
         budget = budget_in(clean_text(line))
@@ -257,6 +280,8 @@ class _TextParser:
 
     def _single(self, where: Where, text: str, *, has_tabs: bool, line: str) -> None:
         folded, words = name_key(text), words_key(text)
+        if _ACTE.match(text):
+            self.read.stamps.append(text)
         if folded in self.axes:
             self.axis = clean_text(text)
             self.read.axes.append(AxisRow(where, self.axis))

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from xlfunding.errors import UnknownGroup, UnreadableFile
+from xlfunding.identity import Decision, decision_from_stamp
 from xlfunding.model import Action, Location
 from xlfunding.money import ZERO, format_euros
 from xlfunding.problems import Problem, Report
@@ -53,6 +54,8 @@ class ImportResult:
     added_funders: tuple[Funder, ...] = ()
     checked_totals: tuple[BlockLine, ...] = ()  # the annex's totals block lines compared
     inputs: tuple[Path, ...] = ()  # the files read (the annex, the settings): never overwritten
+    heading: tuple[str, ...] = ()  # the document's lines above the table
+    decision: Decision | None = None  # from the prefecture's stamp, when there is one
 
     @property
     def problems(self) -> list[Problem]:
@@ -185,6 +188,8 @@ class _Resolver:
         self.problems.sort(key=_sort_key)
         self.leftovers.sort(key=lambda item: item.line)
         report = Report(files=[read.path], actions=actions, problems=self.problems)
+        stamped = (decision_from_stamp(acte) for acte in read.stamps)
+        decision = next((d for d in stamped if d is not None), None)
         return ImportResult(
             read.path,
             self.settings,
@@ -194,6 +199,8 @@ class _Resolver:
             added,
             tuple(block),
             tuple(p for p in (read.path, self.given.path) if p is not None),
+            tuple(read.heading),
+            decision,
         )
 
     def _extend_settings(self) -> tuple[Funder, ...]:

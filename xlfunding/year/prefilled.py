@@ -97,11 +97,25 @@ def write_import(
         check_output(toml, force=force, inputs=inputs)
     sheets = [not_imported_sheet(result.leftovers)] if result.leftovers else []
     write_template(
-        result.settings, output, actions=result.actions, force=force, extra_sheets=sheets
+        result.settings,
+        output,
+        actions=result.actions,
+        force=force,
+        extra_sheets=sheets,
+        metadata=import_metadata(result),
     )
     if toml is not None:
         write_settings(result.settings, toml, force=force, inputs=inputs)
     return output, toml
+
+
+def import_metadata(result: ImportResult) -> list[tuple[str, str]]:
+    """What the imported workbook keeps of the document beyond its table: its heading lines
+    (« heading », one a line) and the decision its prefecture stamp names."""
+    rows = [("heading", "\n".join(result.heading))] if result.heading else []
+    if result.decision is not None:
+        rows += [(f"decision_{key}", value) for key, value in result.decision.to_dict().items()]
+    return rows
 
 
 def import_summary(result: ImportResult, written: Path, toml: Path | None) -> list[str]:
@@ -122,6 +136,10 @@ def import_summary(result: ImportResult, written: Path, toml: Path | None) -> li
         )
     elif not result.checked_totals:
         lines.append("! aucun bloc de totaux trouvé dans l'annexe : totaux non vérifiés")
+    if result.heading:
+        lines.append(f"✓ en-tête du document gardé dans le modèle : {' / '.join(result.heading)}")
+    if result.decision is not None:
+        lines.append(f"✓ {result.decision.line} (tampon de la préfecture)")
     if result.leftovers:
         lines.append(
             f"! {len(result.leftovers)} élément(s) non importé(s) : voir l'onglet "

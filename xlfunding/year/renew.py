@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from xlfunding.errors import NotATemplate
+from xlfunding.identity import Decision
 from xlfunding.model import Action
 from xlfunding.money import ZERO
 from xlfunding.problems import Report
@@ -45,6 +46,7 @@ def settings_for_year(settings: Settings, year: int) -> Settings:
         title=shift(settings.title),
         deadline=shift(settings.deadline),
         deliberations=(),
+        decision=Decision(),  # last year's council decision is not next year's
         path=None,
     )
 
