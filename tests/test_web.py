@@ -365,3 +365,31 @@ def test_serve_refuses_a_missing_folder_in_french(tmp_path: Path) -> None:
 
     result = CliRunner().invoke(app, ["serve", str(tmp_path / "absent")])
     assert result.exit_code == 2 and "n'existe pas" in result.output
+
+
+def test_template_writes_each_sponsors_own_link_in_its_guide(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from xlfunding.cli import app
+    from xlfunding.settings import load_settings
+    from xlfunding.web.app import Server
+    from xlfunding.write.template import sponsor_filename
+
+    inbox, out = inbox_copy(tmp_path), tmp_path / "envois"
+    out.mkdir()
+    args = ["template", "--all-sponsors", str(out), "--depot", "https://depot.example/"]
+    result = CliRunner().invoke(app, [*args, "--retours", str(inbox)])
+    assert result.exit_code == 0, result.output
+    server = Server(config(inbox))  # the server on that folder makes the same links
+    server.stop()
+    for sponsor, token in server.links.items():
+        book = openpyxl.load_workbook(out / sponsor_filename(load_settings(), sponsor))
+        sheet = book["Mode d'emploi"]
+        cells = [c for row in sheet.iter_rows() for c in row if c.value]
+        texts = [str(c.value) for c in cells]
+        mine = [c for c in cells if c.value == f"https://depot.example/depot/{token}"]
+        assert len(mine) == 1 and mine[0].hyperlink is not None  # a link one can click
+        others = [t for s, t in server.links.items() if s != sponsor]
+        assert not any(t in text for t in others for text in texts)
+    alone = CliRunner().invoke(app, ["template", "-o", str(tmp_path / "x.xlsx"), *args[3:]])
+    assert alone.exit_code == 2 and "--retours" in alone.output

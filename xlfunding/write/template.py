@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -57,8 +57,10 @@ def write_template(
     force: bool = False,
     extra_sheets: Sequence[Callable[[xlsxwriter.Workbook], None]] = (),
     metadata: Sequence[tuple[str, str]] = (),
+    link: str | None = None,
 ) -> Path:
-    """Write the template to ``path``; ``sponsor`` pre-fills and locks the sponsor column.
+    """Write the template to ``path``; ``sponsor`` pre-fills and locks the sponsor column;
+    ``link``, the sponsor's page of ``xlfunding serve``, is given in « Mode d'emploi ».
 
     ``extra_sheets`` are called with the open workbook after the template's own sheets, to add
     sheets of their own (the import's « Non importé »); ``metadata`` rows are added to the
@@ -72,7 +74,7 @@ def write_template(
     check_output(path, force=force)
     with atomic_path(path) as temporary:
         workbook = styles.open_workbook(temporary)
-        _Writer(workbook, settings, sponsor, capacity, metadata).write(actions)
+        _Writer(workbook, settings, sponsor, capacity, metadata, link).write(actions)
         for add_sheet in extra_sheets:
             add_sheet(workbook)
         workbook.close()
@@ -85,8 +87,10 @@ def write_all_sponsors(
     *,
     actions: Iterable[Action] = (),
     force: bool = False,
+    links: Mapping[str, str] | None = None,
 ) -> list[Path]:
-    """One template per sponsor, pre-filled with that sponsor's actions, in ``folder``."""
+    """One template per sponsor, pre-filled with that sponsor's actions, in ``folder``; with
+    ``links``, each sponsor's page of ``xlfunding serve`` in its « Mode d'emploi »."""
     folder = Path(folder)
     actions = tuple(actions)
     paths = [folder / sponsor_filename(settings, s) for s in settings.sponsors]
@@ -94,7 +98,8 @@ def write_all_sponsors(
         check_output(path, force=force)
     for sponsor, path in zip(settings.sponsors, paths, strict=True):
         mine = [a for a in actions if a.sponsor == sponsor]
-        write_template(settings, path, sponsor=sponsor, actions=mine, force=force)
+        link = (links or {}).get(sponsor)
+        write_template(settings, path, sponsor=sponsor, actions=mine, force=force, link=link)
     return paths
 
 
@@ -112,8 +117,10 @@ class _Writer:
         sponsor: str | None,
         capacity: int,
         metadata: Sequence[tuple[str, str]] = (),
+        link: str | None = None,
     ) -> None:
         self.book = workbook
+        self.link = link
         self.metadata = metadata
         self.settings = settings
         self.sponsor = sponsor
@@ -139,7 +146,7 @@ class _Writer:
         )
         self.book.set_calc_mode("auto")
         sheet = self.book.add_worksheet(L.ACTIONS_SHEET)
-        help_sheet(self.book, settings, self.f)
+        help_sheet(self.book, settings, self.f, self.link)
         lists_sheet(self.book, settings)
         meta = L.template_metadata(settings, self.sponsor, self.capacity)
         meta_sheet(self.book, [*meta, *self.metadata])
