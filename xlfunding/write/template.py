@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -58,8 +58,10 @@ def write_template(
     extra_sheets: Sequence[Callable[[xlsxwriter.Workbook], None]] = (),
     inputs: Iterable[Path | None] = (),
     metadata: Sequence[tuple[str, str]] = (),
+    link: str | None = None,
 ) -> Path:
-    """Write the template to ``path``; ``sponsor`` pre-fills and locks the sponsor column.
+    """Write the template to ``path``; ``sponsor`` pre-fills and locks the sponsor column;
+    ``link``, the sponsor's page of ``xlfunding serve``, is given in « Mode d'emploi ».
 
     ``extra_sheets`` are called with the open workbook after the template's own sheets, to add
     sheets of their own (the import's « Non importé »); ``metadata`` rows are added to the
@@ -74,7 +76,7 @@ def write_template(
     check_output(path, force=force, inputs=[*inputs, settings.path])
     with atomic_path(path) as temporary:
         workbook = styles.open_workbook(temporary)
-        _Writer(workbook, settings, sponsor, capacity, metadata).write(actions)
+        _Writer(workbook, settings, sponsor, capacity, metadata, link).write(actions)
         for add_sheet in extra_sheets:
             add_sheet(workbook)
         workbook.close()
@@ -88,9 +90,11 @@ def write_all_sponsors(
     actions: Iterable[Action] = (),
     force: bool = False,
     inputs: Iterable[Path | None] = (),
+    links: Mapping[str, str] | None = None,
 ) -> list[Path]:
     """One template per sponsor, pre-filled with that sponsor's actions, in ``folder`` (made
-    when missing)."""
+    when missing); with ``links``, each sponsor's page of ``xlfunding serve`` in its « Mode
+    d'emploi »."""
     folder = Path(folder)
     actions, inputs = tuple(actions), [*inputs, settings.path]
     make_folder(folder)
@@ -99,7 +103,10 @@ def write_all_sponsors(
         check_output(path, force=force, inputs=inputs)
     for sponsor, path in zip(settings.sponsors, paths, strict=True):
         mine = [a for a in actions if a.sponsor == sponsor]
-        write_template(settings, path, sponsor=sponsor, actions=mine, force=force, inputs=inputs)
+        link = (links or {}).get(sponsor)
+        write_template(
+            settings, path, sponsor=sponsor, actions=mine, force=force, inputs=inputs, link=link
+        )
     return paths
 
 
@@ -117,8 +124,10 @@ class _Writer:
         sponsor: str | None,
         capacity: int,
         metadata: Sequence[tuple[str, str]] = (),
+        link: str | None = None,
     ) -> None:
         self.book = workbook
+        self.link = link
         self.metadata = metadata
         self.settings = settings
         self.sponsor = sponsor
@@ -144,7 +153,7 @@ class _Writer:
         )
         self.book.set_calc_mode("auto")
         sheet = self.book.add_worksheet(L.ACTIONS_SHEET)
-        help_sheet(self.book, settings, self.f)
+        help_sheet(self.book, settings, self.f, self.link)
         lists_sheet(self.book, settings)
         meta = L.template_metadata(settings, self.sponsor, self.capacity)
         meta_sheet(self.book, [*meta, *self.metadata])

@@ -97,8 +97,11 @@ def validations(
         )
 
 
-def help_sheet(book: xlsxwriter.Workbook, s: Settings, f: dict[str, Format]) -> None:
-    """« Mode d'emploi »: what to fill in, the rules, where to send the file."""
+def help_sheet(
+    book: xlsxwriter.Workbook, s: Settings, f: dict[str, Format], link: str | None = None
+) -> None:
+    """« Mode d'emploi »: what to fill in, the rules, where to send the file (and the sponsor's
+    page of ``xlfunding serve``, when there is one)."""
     sheet = book.add_worksheet(L.HELP_SHEET)
     sheet.set_column(0, 0, 110)
     lines: list[tuple[str, Format | None]] = [
@@ -153,9 +156,21 @@ def help_sheet(book: xlsxwriter.Workbook, s: Settings, f: dict[str, Format]) -> 
             f["help"],
         ),
     ]
+    if link:
+        lines += [
+            ("", None),
+            ("Ou le déposer en ligne", f["help_head"]),
+            (
+                "Déposez-le sur votre page personnelle, qui le vérifie aussitôt et vous dit quoi "
+                "corriger (ne communiquez pas ce lien : il est à vous seul) :",
+                f["help"],
+            ),
+        ]
     for row, (text, fmt) in enumerate(lines):
         if text:
             sheet.write_string(row, 0, text, fmt)
+    if link:
+        sheet.write_url(len(lines), 0, link, string=link)
     sheet.protect("")
 
 
