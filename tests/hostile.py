@@ -23,6 +23,7 @@ import subprocess
 import sys
 import warnings
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -301,9 +302,15 @@ def corrupt_deflate(folder: Path) -> Path:
         info = archive.getinfo(SHEET_PART)
     data = bytearray(path.read_bytes())
     start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
-    middle = start + info.compress_size // 2
-    data[middle : middle + 64] = bytes(range(64))
-    path.write_bytes(bytes(data))
+    end = start + info.compress_size
+    for middle in range(start + info.compress_size // 2, end):  # the first place, from the
+        trial = data.copy()  # middle on, where the damage breaks the deflate stream itself
+        trial[middle : middle + 64] = bytes(range(64))
+        try:
+            zlib.decompressobj(-15).decompress(bytes(trial[start:end]))
+        except zlib.error:
+            break
+    path.write_bytes(bytes(trial))
     return path
 
 

@@ -115,7 +115,7 @@ def test_a_missing_siret_or_date_is_a_problem_and_nothing_is_written(
     export = scdl_export(seed_programme(bare), ["Ville", "CCAS"])
     messages = [p.message for p in export.problems]
     assert export.rows == []
-    assert messages[0].startswith("La date de la décision du conseil manque")
+    assert messages[0].startswith("La date de la décision manque")
     assert messages[1].startswith("Le financeur « CCAS » n'a pas de SIRET")
     assert messages[2].startswith("Le porteur « CCAS » n'a pas de SIRET")
     assert len(messages) == 3  # the sponsor VILLE is the funder Ville: its SIRET is known

@@ -9,6 +9,7 @@ printed budget text is never parsed.
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 from dataclasses import dataclass
 from decimal import Decimal
@@ -20,6 +21,8 @@ from xlfunding.errors import NotAnAnnex, UnreadableFile, WrongProgramme
 from xlfunding.model import Action, Location, Programme
 from xlfunding.money import ZERO, AmountError, parse_amount
 from xlfunding.settings import Settings, settings_from_json
+
+_DAUPHIN = re.compile(r"(?:^| — )Dauphin (.+)$")  # see layout.DAUPHIN_MARK
 
 
 @dataclass(frozen=True)
@@ -136,6 +139,9 @@ def _actions(
                     total=cells.amount(columns["total"]) or ZERO,
                     funding=funding,
                     source=Location(path, layout["sheet"], row, fields),
+                    reference=_dauphin(cells.text(columns["source"]))
+                    if "source" in columns
+                    else "",
                 )
             )
     return tuple(actions)
@@ -160,3 +166,9 @@ class _Row:
             return parse_amount(self.value(letter))
         except AmountError as exc:
             raise UnreadableFile(self.path, f"cellule {letter}{self.row} : {exc}") from exc
+
+
+def _dauphin(source: str) -> str:
+    """The Dauphin number the « Source » cell ends with (``write_annex``), or ""."""
+    match = _DAUPHIN.search(source)
+    return match.group(1).strip() if match else ""
