@@ -112,3 +112,16 @@ def test_the_sponsors_template_siret_is_enough_for_the_export(
     fixed = [replace(a, siret=a.siret or CCAS) for a in report.actions]
     export = scdl_export(Programme(anct, tuple(fixed)), ["ANCT"], everything=True)
     assert export.problems == [] and {r["idBeneficiaire"] for r in export.rows} == {CCAS}
+
+
+def test_the_numbers_survive_the_consolidations_cache(tmp_path: Path, settings: Settings) -> None:
+    from xlfunding.month.consolidate import consolidate
+
+    inbox = tmp_path / "retours"
+    inbox.mkdir()
+    workbook(inbox, (replace(BASE[0], **IDS), *BASE[1:]))
+    for _ in range(2):  # read, then taken from the cache
+        result = consolidate(inbox, settings, cache=tmp_path / "cache")
+        first = result.programme.actions[0]
+        assert (first.reference, first.siret, first.rna) == tuple(IDS.values())
+    assert any(f.cached for f in result.files)

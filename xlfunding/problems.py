@@ -97,7 +97,9 @@ _CATALOGUE = (
         "paramètres."),
     _kind("sponsor-not-allowed", E, "Porteur différent de celui du modèle",
         "Ce modèle est celui du porteur {locked} : une action de « {value} » doit être envoyée "
-        "dans le modèle de ce porteur."),
+        "dans le modèle de ce porteur.",
+        link="Ce modèle est celui du porteur {locked} : il ne peut pas être déposé avec le lien "
+        "de « {value} ». Déposez le modèle de votre structure, ou demandez-le à {contact}."),
     _kind("value-normalised", W, "Valeur corrigée automatiquement",
         "« {text} » a été lu comme « {canonical} » (espaces, majuscules ou caractères invisibles "
         "corrigés) ; choisissez la valeur dans la liste déroulante."),
@@ -171,6 +173,9 @@ _CATALOGUE = (
         modified="fichier modifié le {when:%d/%m/%Y à %H:%M:%S} UTC",
         same_dates="mêmes dates : le nom qui vient en dernier dans l'ordre alphabétique "
         "l'emporte"),
+    _kind("cache-ignored", W, "Cache de la consolidation ignoré",
+        "Le cache n'a pas servi ({reason}) : tous les fichiers ont été lus. Supprimez ce "
+        "fichier (ou donnez --cache DOSSIER) pour qu'un nouveau cache soit créé."),
     # import of last year's annex (text or annex workbook)
     _kind("unknown-funder", E, "Financeur inconnu",
         "« {name} » n'est pas un financeur des paramètres : son montant ({amount}) n'a pas été "

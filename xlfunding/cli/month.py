@@ -34,6 +34,26 @@ def consolidate(
             dir_okay=False,
         ),
     ] = None,
+    cache: Annotated[
+        Path | None,
+        typer.Option(
+            "--cache",
+            help="Dossier du cache (défaut : .xlfunding-cache dans le dossier des retours) : "
+            "un fichier inchangé n'est pas relu.",
+            file_okay=False,
+        ),
+    ] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Tout relire, sans lire ni écrire de cache.")
+    ] = False,
+    archive: Annotated[
+        Path | None,
+        typer.Option(
+            "--archive",
+            help="Archive .zip des fichiers lus, de leur SHA-256 et du rapport JSON.",
+            dir_okay=False,
+        ),
+    ] = None,
     sources: common.SourcesOption = False,
     decision: common.DecisionOption = None,
     date_decision: common.DecisionDateOption = None,
@@ -44,11 +64,15 @@ def consolidate(
     """Consolide tous les retours d'un dossier en une annexe et un rapport.
 
     Ne s'arrête jamais sur un fichier abîmé : il est signalé et la consolidation continue.
+    Un fichier déjà lu, aux mêmes octets, est repris du cache (--no-cache : tout relire).
     Code de sortie : 0 tout est accepté, 1 consolidation incomplète (voir le rapport),
     2 mauvais usage. Exemple : xlfunding consolidate retours/ -o annexe-2025-11.xlsx
     --report rapport-2025-11.xlsx
     """
     from xlfunding.month.job import run_consolidate
+
+    if no_cache and cache is not None:
+        raise typer.BadParameter("--cache et --no-cache ne vont pas ensemble")
 
     raise typer.Exit(
         run_consolidate(
@@ -61,5 +85,7 @@ def consolidate(
             show_sources=sources,
             force=force,
             settings=common.with_decision(common.load(settings), decision, date_decision),
+            cache=False if no_cache else cache or True,
+            archive=archive,
         )
     )

@@ -27,11 +27,12 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from xlfunding.errors import ConsolidationBug
 from xlfunding.model import Programme
+from xlfunding.month.cache import ResultCache
 from xlfunding.month.evolutions import Evolutions, action_key, compare
 from xlfunding.month.inbox import (
     OLDEST,
@@ -82,10 +83,11 @@ class Consolidation:
     ledger: Ledger
     strict: bool = False
     evolutions: Evolutions | None = None
+    notices: list[Problem] = field(default_factory=list)  # about the run (the cache), no file
 
     @property
     def problems(self) -> list[Problem]:
-        return [p for f in self.files for p in f.problems]
+        return [*(p for f in self.files for p in f.problems), *self.notices]
 
     @property
     def errors(self) -> list[Problem]:
@@ -112,26 +114,40 @@ def consolidate(
     strict: bool = False,
     previous: Path | str | Programme | None = None,
     progress: bool = False,
+    cache: Path | str | None = None,
 ) -> Consolidation:
     """Read every return under the folder(s), apply the rules above. ``previous``: an earlier
-    annex written by this tool (its path, or its Programme) to compare with."""
+    annex written by this tool (its path, or its Programme) to compare with. ``cache``: the
+    folder of the cache (``xlfunding.month.cache``): a file whose bytes, settings and version
+    are there is taken from it instead of being read; the result is the same."""
     settings = settings or load_settings()
     before, origin = previous, None
     if isinstance(previous, str | Path):
         from xlfunding.read.annex import read_annex
 
         before, origin = read_annex(previous, settings), Path(previous)
-    found = find_inputs(paths_or_folder)
+    folder = Path(cache) if cache is not None else None
+    found = find_inputs(paths_or_folder, cache=folder)
     skipped, to_read = triage(found)
     waiting = {p.path: p for p in to_read if p.status is Status.VALID}
     results = [p for p in to_read if p.status is not Status.VALID]
-    reading = read_returns(list(waiting), settings)
+    store, notices = ResultCache.open(folder, settings) if folder else (None, [])
     # A hundred thousand actions arrive, a million small objects: every pass of the cycle
     # collector would walk them all (see parallel.py).
     with without_cycle_collector():
-        for result in with_progress(reading, len(waiting), progress):
-            result.name, result.sha256 = waiting[result.path].name, waiting[result.path].sha256
-            results.append(result)
+        if store is not None:
+            results += store.take(waiting)
+        try:
+            reading = read_returns(list(waiting), settings)
+            for result in with_progress(reading, len(waiting), progress):
+                placeholder = waiting[result.path]
+                result.name, result.sha256 = placeholder.name, placeholder.sha256
+                if store is not None and placeholder.sha256 is not None:
+                    store.put(result, placeholder.sha256)  # before the rules below change it
+                results.append(result)
+        finally:
+            if store is not None:
+                store.close()
         order: dict[Path, int] = {}
         for index, (path, _) in enumerate(found):
             order.setdefault(path, index)
@@ -144,7 +160,7 @@ def consolidate(
         )
         ledger = _ledger(files, len(found), programme)
     changes = compare(before, programme, origin) if isinstance(before, Programme) else None
-    return Consolidation(settings, files, programme, ledger, strict, changes)
+    return Consolidation(settings, files, programme, ledger, strict, changes, notices)
 
 
 def _supersede(files: list[FileResult]) -> None:

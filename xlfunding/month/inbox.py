@@ -23,6 +23,7 @@ from xlfunding.model import Action, Location
 from xlfunding.problems import Problem, Severity
 
 OLDEST = dt.datetime.min.replace(tzinfo=dt.UTC)
+CACHE_FOLDER = ".xlfunding-cache"  # the consolidation's cache (``cache``): never an input
 
 
 class Status(enum.StrEnum):
@@ -73,6 +74,7 @@ class FileResult:
     rows: list[RowResult] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     note: str = ""  # French: why skipped, which file was kept instead
+    cached: bool = False  # taken from the cache (``cache``), not read
 
     def __post_init__(self) -> None:
         self.name = self.name or self.path.name
@@ -143,8 +145,11 @@ def _row_of(packed: tuple[Any, ...]) -> RowResult:
     return RowResult(file, sheet, number, sponsor, title, total, action, reason)
 
 
-def find_inputs(paths_or_folder: Path | str | Iterable[Path | str]) -> list[tuple[Path, str]]:
-    """Every file under the folder(s), sorted, with the name the report shows."""
+def find_inputs(
+    paths_or_folder: Path | str | Iterable[Path | str], *, cache: Path | None = None
+) -> list[tuple[Path, str]]:
+    """Every file under the folder(s), sorted, with the name the report shows; not those of a
+    cache folder (``.xlfunding-cache``, or ``cache``)."""
     if isinstance(paths_or_folder, str | Path):
         paths_or_folder = [paths_or_folder]
     items = [Path(p) for p in paths_or_folder]
@@ -154,7 +159,7 @@ def find_inputs(paths_or_folder: Path | str | Iterable[Path | str]) -> list[tupl
             found.append((item, item.name))
             continue
         for folder, dirs, files in os.walk(item):
-            dirs.sort()
+            dirs[:] = sorted(d for d in dirs if not _cache_folder(Path(folder) / d, cache))
             for name in sorted(files):
                 path = Path(folder) / name
                 shown = path.relative_to(item).as_posix()
@@ -200,7 +205,7 @@ def triage(found: Sequence[tuple[Path, str]]) -> tuple[list[FileResult], list[Fi
             )
         else:
             try:
-                to_read.append(FileResult(path, Status.VALID, name, _sha256(path)))
+                to_read.append(FileResult(path, Status.VALID, name, sha256_of(path)))
             except OSError as exc:
                 to_read.append(
                     FileResult(
@@ -227,6 +232,12 @@ def triage(found: Sequence[tuple[Path, str]]) -> tuple[list[FileResult], list[Fi
     return skipped, [f for f in to_read if f.status is not Status.DUPLICATE_FILE]
 
 
+def _cache_folder(folder: Path, cache: Path | None) -> bool:
+    if folder.name == CACHE_FOLDER:
+        return True
+    return cache is not None and folder.resolve() == cache.resolve()
+
+
 def _hidden(path: Path, name: str) -> bool:
     if any(part.startswith(".") for part in Path(name).parts):
         return True
@@ -248,7 +259,14 @@ def _not_a_regular_file(path: Path) -> str | None:
     return None
 
 
-def _sha256(path: Path) -> str:
+def mtime_of(path: Path) -> float | None:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return None
+
+
+def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):

@@ -9,6 +9,8 @@ from typing import TextIO
 
 from xlfunding.errors import OutputError, UnreadableFile, XlfundingError
 from xlfunding.month import report as out
+from xlfunding.month.archive import write_archive
+from xlfunding.month.cache import default_folder
 from xlfunding.month.consolidate import consolidate
 from xlfunding.month.parallel import without_cycle_collector
 from xlfunding.settings import Settings, load_settings
@@ -26,25 +28,35 @@ def run_consolidate(
     force: bool = False,
     settings: Settings | Path | str | None = None,
     stdout: TextIO | None = None,
+    cache: Path | str | bool | None = True,
+    archive: Path | str | None = None,
 ) -> int:
     """What ``xlfunding consolidate`` does: the annex (unless ``strict`` and errors), the report
     workbook, the JSON or text summary on ``stdout``. Returns the exit code: 0 complete, 1
     something was left out (or nothing accepted), 2 misuse (inbox missing, output not
-    writable or inside the inbox, ``previous`` not an annex), said in one line on stderr."""
+    writable or inside the inbox, ``previous`` not an annex), said in one line on stderr.
+    ``cache``: True for the inbox's ``.xlfunding-cache``, a folder, or False / None for none;
+    ``archive``: a .zip of the inputs and the JSON (``xlfunding.month.archive``)."""
     stdout = stdout or sys.stdout
     inbox, output = Path(inbox), Path(output)
     report = Path(report) if report is not None else None
+    archive = Path(archive) if archive is not None else None
+    folder = default_folder(inbox) if cache is True else Path(cache) if cache else None
     try:
         chosen = settings if isinstance(settings, Settings) else load_settings(settings)
         if not inbox.is_dir():
             raise UnreadableFile(inbox, "dossier des retours introuvable")
-        for path in (output, report):
-            if path is not None:
-                out.check_outputs(path, inbox, force)
-        if report is not None and report.resolve() == output.resolve():
-            raise OutputError(report, "le rapport et l'annexe doivent être deux fichiers")
+        outputs = [p for p in (output, report, archive) if p is not None]
+        for path in outputs:
+            out.check_outputs(path, inbox, force)
+        if len({p.resolve() for p in outputs}) < len(outputs):
+            raise OutputError(
+                outputs[-1], "l'annexe, le rapport et l'archive doivent être des fichiers distincts"
+            )
         with without_cycle_collector():  # the actions stay in memory until the report is out
-            result = consolidate(inbox, chosen, strict=strict, previous=previous, progress=True)
+            result = consolidate(
+                inbox, chosen, strict=strict, previous=previous, progress=True, cache=folder
+            )
             annex = (
                 out.write_annex_of(result, output, show_sources, force)
                 if result.writes_annex
@@ -52,6 +64,8 @@ def run_consolidate(
             )
             if report is not None:
                 out.write_report(result, report, force=force, annex=annex)
+            if archive is not None:
+                write_archive(result, archive, annex=annex, force=force)
     except XlfundingError as exc:
         print(f"✗ {exc.message}", file=sys.stderr)
         return 2

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from xlfunding.errors import ConsolidationBug, UnreadableFile, WrongProgramme
 from xlfunding.month import parallel
-from xlfunding.month.inbox import FileResult, RowResult, Status
+from xlfunding.month.inbox import FileResult, RowResult, Status, mtime_of
 from xlfunding.problems import Problem, Report
 from xlfunding.settings import Settings
 
@@ -119,7 +119,7 @@ def _result(read: TemplateRead, report: Report | FileResult) -> FileResult:
         sponsor=read.sponsor,
         template_version=read.metadata.get("template_version"),
         modified=read.saved_at,
-        mtime=_mtime(path),
+        mtime=mtime_of(path),
     )
     errors = report.errors
     values = read.values
@@ -146,13 +146,6 @@ def _result(read: TemplateRead, report: Report | FileResult) -> FileResult:
     if errors:
         result.status = Status.ERRORS
     return result
-
-
-def _mtime(path: Path) -> float | None:
-    try:
-        return path.stat().st_mtime
-    except OSError:
-        return None
 
 
 def with_progress(results: Iterator[FileResult], total: int, enabled: bool) -> Iterator[FileResult]:

@@ -1,7 +1,8 @@
 """A consolidation's outputs: the annex, the report workbook, the JSON and the text.
 
 The report workbook (``write_report``) has a « Bilan » sheet (the ledger), « Fichiers » (one row
-per file found: sponsor, template version, actions read, accepted, rejected, status), «
+per file found: sponsor, template version, actions read, accepted, rejected, status, and
+whether it was read or taken from the cache), «
 Problèmes » (every problem at its file and cell), « Actions écartées » (every row not in the
 annex, with the reason), « Conventions » (each funder and beneficiary whose grants reach
 23 000 € in the year: a convention is required) and, against a previous annex, « Évolutions ».
@@ -28,6 +29,7 @@ import xlsxwriter
 from xlfunding.errors import OutputError
 from xlfunding.money import format_euros
 from xlfunding.month.evolutions import write_evolutions_sheet
+from xlfunding.month.inbox import SKIPPED, FileResult
 from xlfunding.problems import Report, Severity, json_value
 from xlfunding.render import neutralise, report_text, totals_line
 from xlfunding.threshold import pairs
@@ -58,7 +60,14 @@ FILE_HEADERS = (
     "Statut",
     "Remarque",
     "SHA-256",
+    "Lecture",
 )
+
+
+def reading(f: FileResult) -> str:
+    """The « Lecture » column: « lu » from its bytes, « cache » taken from the cache, or « non
+    lu » (set aside before reading)."""
+    return "cache" if f.cached else "non lu" if f.status in SKIPPED else "lu"
 
 
 def check_outputs(path: Path, inbox: Path, force: bool) -> None:
@@ -235,10 +244,11 @@ class _Sheets:
                     str(f.status),
                     f.note,
                     f.sha256 or "",
+                    reading(f),
                 ]
                 for f in r.files
             ),
-            (40, 14, 10, 10, 10, 10, 10, 10, 24, 50, 20),
+            (40, 14, 10, 10, 10, 10, 10, 10, 24, 50, 20, 10),
         )
         self._table(
             "Problèmes",
