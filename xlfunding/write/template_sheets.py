@@ -95,6 +95,15 @@ def validations(
                 "input_message": f"Montant demandé à {funder.code} ; laissez vide si aucun.",
             },
         )
+    for key, message in (
+        ("reference", "Le numéro du dossier sur la plateforme Dauphin, s'il y en a un."),
+        ("siret", "Le SIRET du porteur : 14 chiffres (facultatif si la ville le connaît)."),
+        ("rna", "Pour une association : son numéro RNA, W suivi de 9 chiffres (facultatif)."),
+    ):
+        column(
+            key,
+            {"validate": "any", "input_title": L.OPTIONAL_HEADERS[key], "input_message": message},
+        )
 
 
 def help_sheet(
@@ -123,6 +132,11 @@ def help_sheet(
         ("• Coût total (€) : le budget prévisionnel de l'action.", f["help"]),
         (
             "• Une colonne par financeur : le montant demandé ou obtenu ; laissez vide si aucun.",
+            f["help"],
+        ),
+        (
+            "• Référence Dauphin, SIRET et RNA du porteur (facultatifs) : le numéro du dossier "
+            "sur la plateforme Dauphin, et les numéros du porteur pour les données ouvertes.",
             f["help"],
         ),
         ("", None),
