@@ -12,7 +12,6 @@ import datetime as dt
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -31,43 +30,12 @@ from xlfunding.money import (
 from xlfunding.problems import Problem
 from xlfunding.read.cells import Cell
 from xlfunding.read.formats import DATE, serial, shown, shown_date
+from xlfunding.read.found import TemplateRead
 from xlfunding.read.xlsx import SheetInfo, XlsxFile
 from xlfunding.settings import Settings
 from xlfunding.text import clean_text, label_key
 
 CHOICE_FIELDS = {"axis": "axes", "sponsor": "sponsors"}
-
-
-@dataclass
-class TemplateRead:
-    """What the reader found in one file, by column: ``rows[i]`` is the Excel row of the i-th
-    action read, ``values[key][i]`` its value (text as ``str``, amounts as ``Decimal``, blank as
-    None) and, for amounts, ``cents[key][i]`` the amount in cents rounded away from zero (so
-    sign and zero are kept), exact when ``i`` is not in ``fractional[key]``."""
-
-    path: Path
-    sheet: str
-    columns: dict[str, str]  # field key -> column letter
-    metadata: dict[str, str]
-    rows: list[int]
-    values: dict[str, list[Any]]
-    cents: dict[str, list[int | None]]
-    fractional: dict[str, list[int]]  # amount key -> positions not in whole cents
-    unusable: dict[int, set[str]]  # position -> fields already reported by the reader
-    problems: list[Problem]
-    saved_at: dt.datetime | None = None  # the workbook's own last save, if it says
-
-    @property
-    def sponsor(self) -> str | None:
-        return self.metadata.get("sponsor") or None
-
-    def cell(self, key: str, row: int) -> str | None:
-        letter = self.columns.get(key)
-        return f"{letter}{row}" if letter else None
-
-    def row_values(self, position: int) -> dict[str, Any]:
-        """The values of the ``position``-th action read, by field key."""
-        return {key: column[position] for key, column in self.values.items()}
 
 
 class TableReader:
