@@ -4,7 +4,9 @@ Builds every case of ``tests/hostile.py`` (``CASES``, then the crafted files rea
 problems at cells, ``FLAGGED``) in a temporary folder, runs the installed command on
 it in a subprocess (a crash is observed, not suffered), and prints a Markdown table: input,
 answer (exit code and first line), wall time, peak RSS of the command. Then the same files and
-the bundled returns together in one consolidation.
+the bundled returns together in one consolidation. Then what other commands are given back: an
+annex (damaged, or with a cell at XFD1048576) to ``import`` and ``consolidate --previous``, and
+a settings file that cannot be one (``/dev/zero``, a named pipe, 3 GB).
 
 Run: /work/venv/bin/python benchmarks/hostile_table.py [case names...]
 """
@@ -21,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from hostile import CASES, FLAGGED, XLFUNDING, Run, measure  # noqa: E402
+from hostile import ANNEX_CASES, CASES, FLAGGED, XLFUNDING, Run, measure  # noqa: E402
 
 TIMEOUT = 120
 HEADER = (
@@ -85,7 +87,45 @@ def main(names: list[str]) -> int:
         print(HEADER)
         print(row("consolidate retours/", run, Path(top)))
         failures += run.code not in (0, 1) or "Traceback" in run.stderr
+        failures += given_back(Path(top))
     return 1 if failures else 0
+
+
+def given_back(top: Path) -> int:
+    """Annexes and settings files handed to other commands: one row each, failures counted."""
+    print("\nAnnexes given back (`import FILE`, `consolidate --previous FILE`) and settings files "
+          "(`template --settings FILE`):\n")
+    print(HEADER)
+    returns = ROOT / "examples" / "retours"
+    jobs: list[tuple[str, list[str], int, Path]] = []
+    for name, (build, words) in ANNEX_CASES.items():
+        folder = top / name
+        folder.mkdir()
+        path = build(folder)
+        expected = 0 if words is None else 2
+        jobs.append((f"import {name}", ["import", str(path), "-o", str(folder / "p.xlsx")],
+                     expected, folder))
+        jobs.append((f"consolidate --previous {name}",
+                     ["consolidate", str(returns), "-o", str(folder / "a.xlsx"), "--previous",
+                      str(path)], expected, folder))
+    folder = top / "settings"
+    folder.mkdir()
+    huge = folder / "huge.toml"
+    with huge.open("wb") as handle:
+        handle.truncate(3 * 2**30)  # sparse
+    settings = {"settings /dev/zero": Path("/dev/zero"), "settings 3 GB": huge}
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(folder / "fifo.toml")
+        settings["settings fifo"] = folder / "fifo.toml"
+    for name, path in settings.items():
+        jobs.append((name, ["template", "-o", str(folder / "m.xlsx"), "--settings", str(path)],
+                     2, folder))
+    failures = 0
+    for name, args, expected, folder in jobs:
+        run = measure([str(XLFUNDING), *args], TIMEOUT)
+        print(row(name, run, folder), flush=True)
+        failures += run.code != expected or "Traceback" in run.stderr
+    return failures
 
 
 if __name__ == "__main__":

@@ -294,17 +294,22 @@ def lying_huge(folder: Path) -> Path:
     return patch_sizes(template(folder), "xl/styles.xml", file_size=3 * 2**30)
 
 
-def corrupt_deflate(folder: Path) -> Path:
-    """Bytes of sheet1's compressed stream overwritten (same sizes and CRC in the headers)."""
-    path = template(folder)
+def overwrite_compressed(path: Path, part: str, garbage: bytes) -> Path:
+    """Overwrite bytes in the middle of ``part``'s compressed stream (same sizes and CRC in
+    the headers: only inflating the part finds the damage)."""
     with zipfile.ZipFile(path) as archive:
-        info = archive.getinfo(SHEET_PART)
+        info = archive.getinfo(part)
     data = bytearray(path.read_bytes())
     start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
     middle = start + info.compress_size // 2
-    data[middle : middle + 64] = bytes(range(64))
+    data[middle : middle + len(garbage)] = garbage
     path.write_bytes(bytes(data))
     return path
+
+
+def corrupt_deflate(folder: Path) -> Path:
+    """Bytes of sheet1's compressed stream overwritten (same sizes and CRC in the headers)."""
+    return overwrite_compressed(template(folder), SHEET_PART, bytes(range(64)))
 
 
 def xfd1048576(folder: Path) -> Path:
@@ -571,6 +576,61 @@ def injection_actions() -> tuple[Action, ...]:
 
 def injection(folder: Path) -> Path:
     return template(folder, actions=injection_actions())
+
+
+# -- annexes given back to xlfunding (``--previous``, ``import``, ``template --from``) --------
+
+ANNEX_SHEET_PART = "xl/worksheets/sheet1.xml"  # « Annexe », the first sheet of every annex
+
+
+def annex(folder: Path, name: str = "annexe.xlsx") -> Path:
+    """A valid annex of the three actions of ``BASE``, written by the library."""
+    from xlfunding.model import Programme
+    from xlfunding.write.annex import write_annex
+
+    return write_annex(Programme(load_settings(), tuple(BASE)), folder / name)
+
+
+def edited_annex(folder: Path, edits: Mapping[str, Edit]) -> Path:
+    base = annex(folder, ".base.xlsx")
+    path = rezip(base, folder / "annexe.xlsx", edits)
+    base.unlink()
+    return path
+
+
+def annex_bad_xml(folder: Path) -> Path:
+    """The annex sheet cut in the middle of a cell: malformed XML."""
+    return edited_annex(folder, {ANNEX_SHEET_PART: lambda data: data[: len(data) // 2]})
+
+
+def annex_truncated_part(folder: Path) -> Path:
+    """The compressed bytes of the annex sheet overwritten half-way (a transfer cut short)."""
+    return overwrite_compressed(annex(folder), ANNEX_SHEET_PART, bytes(64))
+
+
+def annex_truncated_file(folder: Path) -> Path:
+    """The annex file cut at two thirds (its zip directory lost)."""
+    path = annex(folder)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) * 2 // 3])
+    return path
+
+
+def annex_xfd1048576(folder: Path) -> Path:
+    """The annex with a value in the last cell of Excel's grid, and the dimension saying so
+    (openpyxl's read-only mode walks the whole grid: 2.8 GB and 11 s)."""
+    return edited_annex(folder, {ANNEX_SHEET_PART: lambda data: before_sheet_data_end(
+        b'<row r="1048576">' + inline_cell("XFD1048576", "fin") + b"</row>")(
+        re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:XFD1048576"/>', data))})
+
+
+# The annexes, and the words of the French answer (None: read, its 3 actions imported).
+ANNEX_CASES: dict[str, tuple[Callable[[Path], Path], str | None]] = {
+    "annex-malformed-xml": (annex_bad_xml, "la feuille « Annexe » est abîmée (XML mal formé"),
+    "annex-truncated-part": (annex_truncated_part, "la feuille « Annexe » est illisible"),
+    "annex-truncated-file": (annex_truncated_file, "archive zip illisible ou tronquée"),
+    "annex-cell-XFD1048576": (annex_xfd1048576, None),
+}
 
 
 # -- the catalogue -------------------------------------------------------------------------

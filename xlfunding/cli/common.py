@@ -56,7 +56,9 @@ def load(path: Path | None) -> Settings:
 
 
 def say(text: str) -> None:
-    typer.echo(text, err=True)
+    from xlfunding.text import shown
+
+    typer.echo(shown(text), err=True)
 
 
 def show(report: Report, json_out: bool) -> None:

@@ -75,11 +75,11 @@ def template(
         _renew(source, chosen, year, sans_montants, all_sponsors, output, sponsor, force)
         return
     if all_sponsors is not None:
-        for path in write_all_sponsors(chosen, all_sponsors, force=force):
+        for path in write_all_sponsors(chosen, all_sponsors, force=force, inputs=[settings]):
             common.say(f"✓ {path}")
         return
     assert output is not None
-    write_template(chosen, output, sponsor=sponsor, force=force)
+    write_template(chosen, output, sponsor=sponsor, force=force, inputs=[settings])
     common.say(f"✓ {output}")
 
 
@@ -103,9 +103,13 @@ def _renew(
     if not renewal.report.valid:
         common.say(f"✗ modèles non écrits : corrigez d'abord les erreurs de {source}.")
         raise typer.Exit(common.exit_code(renewal.report))
-    inputs = [p for p in (source, chosen.path) if p is not None]
     paths, toml = write_renewed(
-        renewal, folder=folder, output=output, sponsor=sponsor, force=force, inputs=inputs
+        renewal,
+        folder=folder,
+        output=output,
+        sponsor=sponsor,
+        force=force,
+        inputs=[source, chosen.path],
     )
     for line in renewal_summary(renewal, paths, toml):
         common.say(line)
@@ -144,7 +148,7 @@ def validate(
     if corrections is not None and not report.unreadable:
         from xlfunding.write.corrections import write_corrections
 
-        write_corrections(files[0], report, corrections, force=force)
+        write_corrections(files[0], report, corrections, force=force, inputs=[settings])
         common.say(f"✓ copie à corriger : {corrections}")
     raise typer.Exit(common.exit_code(report))
 
@@ -191,5 +195,6 @@ def annex(
     common.say(f"✓ {output}")
     common.say(totals_line(programme))
     if pdf:
-        target = export_pdf(output, output.with_suffix(".pdf"), force=force)
+        pdf_path = output.with_suffix(".pdf")
+        target = export_pdf(output, pdf_path, force=force, inputs=[*files, chosen.path])
         common.say(f"✓ {target}")
