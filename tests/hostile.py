@@ -390,6 +390,114 @@ def bad_reference(folder: Path) -> Path:
     return edited(folder, {SHEET_PART: patch_cell("E5", '<c r="E\u00b25"><v>1</v></c>'.encode())})
 
 
+# -- crafted but Excel-openable cells (#17): both engines must read what LibreOffice shows ----
+
+def edited_cells(folder: Path, cells: Mapping[str, bytes], name: str = "retour.xlsx") -> Path:
+    """The base template with the XML of some cells of « Actions » replaced."""
+    edits = [patch_cell(ref, xml) for ref, xml in cells.items()]
+
+    def apply(data: bytes) -> bytes:
+        for edit in edits:
+            data = edit(data)
+        return data
+    return edited(folder, {SHEET_PART: apply}, name)
+
+
+def duplicate_reference(folder: Path) -> Path:
+    """G5 written twice in its row, 1 then 4 000: the last one is the cell (LibreOffice)."""
+    return edited_cells(folder, {"G5": b'<c r="G5" s="2"><v>1</v></c>'
+                                       b'<c r="G5" s="2"><v>4000</v></c>'})
+
+
+def cells_out_of_order(folder: Path) -> Path:
+    """G5 (4 000) saved after I5: each cell goes where its reference says."""
+    return edited_cells(folder, {"G5": b'<c r="H5" s="2"/>',
+                                 "I5": b'<c r="I5" s="2"><v>6000</v></c><c r="G5" s="2"><v>4000'
+                                       b"</v></c>"})
+
+
+def comma_value(folder: Path) -> Path:
+    """A number saved with a decimal comma, « 4000,5 »: not a number Excel writes (LibreOffice
+    shows 4 000, calamine reads a text)."""
+    return edited_cells(folder, {"G5": b'<c r="G5" s="2"><v>4000,5</v></c>'})
+
+
+PRETTY_E5 = b'<c r="E5" s="2">\n  <f>\n    SUM(F5:P5)\n  </f>\n  <v>10000</v>\n</c>'
+
+
+def pretty_formula(folder: Path) -> Path:
+    """Formulas pretty-printed, spaces and line breaks around the tags and inside <f>."""
+    return edited_cells(folder, {
+        "E5": PRETTY_E5, "E6": b'<c r="E6" s="2">\n <f>SUM(F6:P6)</f>\n <v> 5000 </v>\n</c>'})
+
+
+def pretty_formula_without_value(folder: Path) -> Path:
+    """The same, E6 without a saved value: reported with its formula, spaces left out."""
+    return edited_cells(folder, {
+        "E5": PRETTY_E5, "E6": b'<c r="E6" s="2">\n  <f>\n    SUM(F6:P6)\n  </f>\n</c>'})
+
+
+SHARED_E5 = b'<c r="E5" s="2"><f t="shared" ref="E5:E7" si="0">SUM(F5:P5)</f><v>10000</v></c>'
+
+
+def shared_formula(folder: Path) -> Path:
+    """E5 the master of a shared formula over E5:E7, E6 and E7 followers with their values."""
+    return edited_cells(folder, {
+        "E5": SHARED_E5, "E6": b'<c r="E6" s="2"><f t="shared" si="0"/><v>5000</v></c>',
+        "E7": b'<c r="E7" s="2"><f t="shared" si="0"/><v>9000</v></c>'})
+
+
+def shared_formula_without_value(folder: Path) -> Path:
+    """The same, the follower in E7 without a saved value."""
+    return edited_cells(folder, {
+        "E5": SHARED_E5, "E6": b'<c r="E6" s="2"><f t="shared" si="0"/><v>5000</v></c>',
+        "E7": b'<c r="E7" s="2"><f t="shared" si="0"/></c>'})
+
+
+def number_formats(folder: Path, cells: Mapping[str, tuple[object, str]]) -> Path:
+    """The base template with some cells of « Actions » typed with a number format."""
+    import openpyxl
+
+    path = template(folder)
+    book = openpyxl.load_workbook(path)
+    for ref, (value, number_format) in cells.items():
+        book["Actions"][ref].value = value
+        book["Actions"][ref].number_format = number_format
+    book.save(path)
+    return path
+
+
+def date_in_an_amount(folder: Path) -> Path:
+    """15/01/2025 typed in a funder's cell: saved as 45672."""
+    import datetime as dt
+
+    return number_formats(folder, {"G5": (dt.date(2025, 1, 15), "dd/mm/yyyy")})
+
+
+def percent_in_an_amount(folder: Path) -> Path:
+    """40 % typed in a funder's cell: saved as 0.4."""
+    return number_formats(folder, {"G5": (0.4, "0%")})
+
+
+@dataclass(frozen=True)
+class Flagged:
+    """A crafted file that is read, with problems at these cells: (cell, code)."""
+
+    build: Callable[[Path], Path]
+    problems: tuple[tuple[str, str], ...]
+
+
+FLAGGED: dict[str, Flagged] = {
+    "value-with-a-comma": Flagged(comma_value, (("G5", "excel-error"),)),
+    "pretty-formula-without-value": Flagged(pretty_formula_without_value,
+                                            (("E6", "formula-without-value"),)),
+    "shared-formula-without-value": Flagged(shared_formula_without_value,
+                                            (("E7", "formula-without-value"),)),
+    "date-in-an-amount": Flagged(date_in_an_amount, (("G5", "invalid-amount"),)),
+    "percent-in-an-amount": Flagged(percent_in_an_amount, (("G5", "invalid-amount"),)),
+}
+
+
 # -- XML hazards ---------------------------------------------------------------------------
 
 ENTITY = b'<!DOCTYPE x [<!ENTITY a "aaaa">]>'
@@ -575,6 +683,11 @@ CASES: dict[str, Case] = {
                               "ligne 6 en double ou dans le désordre"),
     "bad-cell-reference": Case(bad_reference, UnreadableFile,
                                "référence de cellule « E²5 » impossible"),
+    # crafted but Excel-openable cells: both engines read them as LibreOffice shows them
+    "duplicate-cell-reference": Case(duplicate_reference, None, "valide", 3),
+    "cells-out-of-order": Case(cells_out_of_order, None, "valide", 3),
+    "pretty-printed-formula": Case(pretty_formula, None, "valide", 3),
+    "shared-formula-followers": Case(shared_formula, None, "valide", 3),
     # XML hazards
     **{f"dtd-{key}": Case(doctype_in(part), HostileFile, "déclare une DTD ou des entités XML")
        for key, part in PARTS.items()},

@@ -132,14 +132,18 @@ def validate(
 ) -> None:
     """Vérifie des modèles remplis et signale chaque problème à sa cellule.
 
+    Plusieurs fichiers sont vérifiés comme le fait consolidate : une copie lue une fois, le
+    retour le plus récent de chaque porteur retenu.
     Code de sortie : 0 valide (avertissements permis), 1 erreurs, 2 fichier illisible.
     Exemple : xlfunding validate retour-ccas.xlsx --corrections a-corriger.xlsx
     """
+    from xlfunding.month.consolidate import check_files
     from xlfunding.validate import validate_files
 
     if corrections is not None and len(files) != 1:
         raise typer.BadParameter("--corrections ne s'utilise qu'avec un seul fichier")
-    report = validate_files(files, common.load(settings))
+    chosen = common.load(settings)
+    report = validate_files(files, chosen) if len(files) == 1 else check_files(files, chosen)
     common.show(report, json_out)
     if corrections is not None and not report.unreadable:
         from xlfunding.write.corrections import write_corrections
@@ -169,15 +173,17 @@ def annex(
 ) -> None:
     """Écrit l'annexe du conseil municipal (tableau, totaux, synthèse en pourcentages).
 
-    Les fichiers sont d'abord vérifiés : s'il reste une erreur, l'annexe n'est pas écrite.
+    Les fichiers sont d'abord vérifiés, comme le fait consolidate (une copie lue une fois, le
+    retour le plus récent de chaque porteur retenu) : s'il reste une erreur, l'annexe n'est
+    pas écrite.
     Exemple : xlfunding annex examples/programmation-2025.xlsx -o annexe-2025.xlsx
     """
     from xlfunding.model import Programme
-    from xlfunding.validate import validate_files
+    from xlfunding.month.consolidate import check_files
     from xlfunding.write.annex import export_pdf, write_annex
 
     chosen = common.with_decision(common.load(settings), decision, date_decision)
-    report = validate_files(files, chosen)
+    report = check_files(files, chosen)
     if not report.valid:
         common.show(report, json_out)
         common.say("✗ annexe non écrite : corrigez d'abord les erreurs ci-dessus.")
