@@ -123,7 +123,7 @@ def test_each_part_imports_only_what_it_may(graph: dict[str, set[str]]) -> None:
 
 
 def test_the_package_has_the_wings_it_says() -> None:
-    for wing in ("read", "write", "month", "year", "opendata"):
+    for wing in ("read", "write", "month", "year", "opendata", "web"):
         doc = ast.get_docstring(ast.parse((PACKAGE / wing / "__init__.py").read_text()))
         assert doc and "import" in doc, wing  # what it owns, and what it may import
 
@@ -131,6 +131,15 @@ def test_the_package_has_the_wings_it_says() -> None:
 def test_no_module_above_350_lines() -> None:
     sizes = {name: len(path.read_text().splitlines()) for name, path in modules().items()}
     assert {name: size for name, size in sizes.items() if size > MAX_LINES} == {}
+
+
+def test_nothing_but_the_command_line_imports_the_web_wing(graph: dict[str, set[str]]) -> None:
+    importers = {
+        name
+        for name, others in graph.items()
+        if part(name) not in ("web", "cli") and any(part(o) == "web" for o in others)
+    }
+    assert importers == set()
 
 
 def test_the_walker_sees_imports_at_any_depth(graph: dict[str, set[str]]) -> None:

@@ -56,3 +56,16 @@ def test_generated_returns_add_up_and_are_unique() -> None:
         assert all(a is None or a > 0 for a in r.amounts)
         assert 300 <= len(r.description) <= 1500
         assert r.total == r.total.quantize(Decimal("0.01"))
+
+
+def test_the_drop_zone_benchmark_runs_and_loses_nothing() -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_serve.py"), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "| ccas-2025.xlsx |" in done.stdout and "| ville-2025.xlsx |" in done.stdout
+    assert "uploads 4, errors 0, lost 0" in done.stdout

@@ -97,7 +97,9 @@ _CATALOGUE = (
         "paramètres."),
     _kind("sponsor-not-allowed", E, "Porteur différent de celui du modèle",
         "Ce modèle est celui du porteur {locked} : une action de « {value} » doit être envoyée "
-        "dans le modèle de ce porteur."),
+        "dans le modèle de ce porteur.",
+        link="Ce modèle est celui du porteur {locked} : il ne peut pas être déposé avec le lien "
+        "de « {value} ». Déposez le modèle de votre structure, ou demandez-le à {contact}."),
     _kind("value-normalised", W, "Valeur corrigée automatiquement",
         "« {text} » a été lu comme « {canonical} » (espaces, majuscules ou caractères invisibles "
         "corrigés) ; choisissez la valeur dans la liste déroulante."),

@@ -17,13 +17,8 @@ ICONS = {Severity.ERROR: "✗", Severity.WARNING: "!"}
 def report_text(report: Report) -> str:
     """Problems grouped by code (errors first), each with its count and cells, then a verdict."""
     lines: list[str] = []
-    groups: dict[str, list[Problem]] = defaultdict(list)
-    for problem in report.problems:
-        groups[problem.code].append(problem)
-    order = sorted(groups, key=lambda c: (groups[c][0].severity is not Severity.ERROR, c))
     several_files = len({p.file for p in report.problems}) > 1
-    for code in order:
-        items = groups[code]
+    for code, items in problem_groups(report):
         first = items[0]
         kind = "erreur" if first.severity is Severity.ERROR else "avertissement"
         plural = "s" if len(items) > 1 else ""
@@ -37,6 +32,15 @@ def report_text(report: Report) -> str:
             lines.append(f"    {where or '—'} : {problem.message}")
     lines.append(verdict(report))
     return "\n".join(lines)
+
+
+def problem_groups(report: Report) -> list[tuple[str, list[Problem]]]:
+    """The problems by code, errors first, then by code: what every report shows."""
+    groups: dict[str, list[Problem]] = defaultdict(list)
+    for problem in report.problems:
+        groups[problem.code].append(problem)
+    order = sorted(groups, key=lambda c: (groups[c][0].severity is not Severity.ERROR, c))
+    return [(code, groups[code]) for code in order]
 
 
 def verdict(report: Report) -> str:

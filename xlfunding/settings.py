@@ -11,7 +11,7 @@ import hashlib
 import json
 import tomllib
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
@@ -20,6 +20,7 @@ from typing import Any
 from xlfunding.errors import SettingsError
 from xlfunding.identity import Decision, Identity, find_identity, parse_decision, parse_identities
 from xlfunding.layout import FIXED_HEADERS, GAP_HEADER
+from xlfunding.serving import parse_server
 
 DEFAULT_SETTINGS_NAME = "libercourt-2025.toml"
 # The template's own column headers, which a funder's label must not repeat.
@@ -56,6 +57,7 @@ class Settings:
     groups: tuple[str, ...]
     deliberations: tuple[Deliberation, ...] = ()
     path: Path | None = None
+    server: tuple[tuple[str, str], ...] = field(default=(), repr=False)  # [serveur] (serving)
     identities: tuple[tuple[str, Identity], ...] = ()
     decision: Decision = Decision()  # noqa: RUF009 (frozen: one shared value is safe)
 
@@ -240,10 +242,11 @@ def settings_from_dict(data: dict[str, Any], path: Path | None = None) -> Settin
         data.get("identity", {}), (*sponsors, *(f.code for f in funders))
     )
     decision, more = parse_decision(data.get("decision", {}))
-    for key, message in [*mistakes, *more]:
+    server, unknown = parse_server(data.get("serveur", {}))
+    for key, message in [*mistakes, *more, *unknown]:
         check.fail(key, message)
     known = {"programme", "axes", "sponsors", "groups", "funders", "deliberations"}
-    known |= {"identity", "decision"}
+    known |= {"identity", "decision", "serveur"}
     for key in sorted(set(data) - known):
         check.fail(key, "clé inconnue (attendu : " + ", ".join(sorted(known)) + ")")
     if check.mistakes:
@@ -262,6 +265,7 @@ def settings_from_dict(data: dict[str, Any], path: Path | None = None) -> Settin
         groups=groups,
         deliberations=deliberations,
         path=path,
+        server=tuple(server.items()),
         identities=tuple(identities.items()),
         decision=decision,
     )

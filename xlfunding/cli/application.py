@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from xlfunding.cli import excel, month, opendata, year
+from xlfunding.cli import excel, month, opendata, web, year
 from xlfunding.cli.french import FrenchCommand, FrenchGroup
 from xlfunding.errors import XlfundingError
 
@@ -29,7 +29,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-# Each command is a function of its wing's module (``excel``, ``year``, ``month``), in the
+# Each command is a function of its wing's module (``excel``, ``year``, ``month``, ``web``), in the
 # order ``xlfunding --help`` lists them.
 COMMANDS = (
     ("template", excel.template),
@@ -37,6 +37,7 @@ COMMANDS = (
     ("validate", excel.validate),
     ("annex", excel.annex),
     ("consolidate", month.consolidate),
+    ("serve", web.serve),
     ("scdl", opendata.scdl),
     ("etat-financeur", opendata.etat_financeur),
 )

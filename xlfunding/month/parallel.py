@@ -67,7 +67,7 @@ def release_memory() -> None:
         trim(0)
 
 
-def _limit_memory() -> None:
+def limit_memory() -> None:
     try:
         soft, hard = resource.getrlimit(resource.RLIMIT_AS)
         ceiling = WORKER_MEMORY if hard == resource.RLIM_INFINITY else min(WORKER_MEMORY, hard)
@@ -91,7 +91,7 @@ def map_chunks(
     the workers at once, before the first result is asked for: the caller may do other work
     meanwhile (iterate to the end, or close the iterator, to release the workers)."""
     chunks = [list(paths[i : i + chunk]) for i in range(0, len(paths), chunk)]
-    pool = cf.ProcessPoolExecutor(max_workers=processes, initializer=_limit_memory)
+    pool = cf.ProcessPoolExecutor(max_workers=processes, initializer=limit_memory)
     try:
         futures = {pool.submit(work, c): c for c in chunks}
     except BaseException:
@@ -118,7 +118,7 @@ def _collect(
             for future, items in futures.items():
                 if not future.done():
                     suspects += items
-            _kill(pool)
+            kill_workers(pool)
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
     for path in suspects:
@@ -129,18 +129,18 @@ def _alone(
     path: Path, work: Callable[[list[Path]], list[Result]], failed: Callable[[Path, str], Result]
 ) -> Result:
     """One file in a process of its own, with its own time limit."""
-    pool = cf.ProcessPoolExecutor(max_workers=1, initializer=_limit_memory)
+    pool = cf.ProcessPoolExecutor(max_workers=1, initializer=limit_memory)
     try:
         return pool.submit(work, [path]).result(timeout=FILE_SECONDS)[0]
     except BrokenProcessPool:
         return failed(path, "le lecteur s'est arrêté brutalement sur ce fichier")
     except cf.TimeoutError:
-        _kill(pool)
+        kill_workers(pool)
         return failed(path, f"la lecture a dépassé {FILE_SECONDS:.0f} secondes")
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _kill(pool: cf.ProcessPoolExecutor) -> None:
+def kill_workers(pool: cf.ProcessPoolExecutor) -> None:
     for process in list(getattr(pool, "_processes", {}).values()):
         process.kill()
