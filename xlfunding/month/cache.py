@@ -17,7 +17,8 @@ back a transaction it interrupted. Each entry carries a checksum of its text, an
 fails it, or does not decode, is a miss (read again, and replaced). Two runs may share a cache
 at once (each waits up to ``BUSY_SECONDS`` for the other's commit). A file that is not a cache
 of ours (corrupt, foreign, of a later format) is never trusted nor changed: the run goes on
-without a cache and says so (``cache-ignored``).
+without a cache and says so (``cache-ignored``); so does a file SQLite finds damaged while it
+is read (the files not yet taken from it are read).
 """
 
 from __future__ import annotations
@@ -80,12 +81,24 @@ def settings_digest(settings: Settings) -> str:
 class ResultCache:
     """An open cache; ``get`` a file's result by its hash, ``put`` what was read."""
 
-    def __init__(self, connection: sqlite3.Connection, path: Path, settings: Settings) -> None:
-        self.connection, self.path = connection, path
+    def __init__(
+        self, connection: sqlite3.Connection, path: Path, settings: Settings, notices: list[Problem]
+    ) -> None:
+        self.connection, self.path, self.notices = connection, path, notices
         self.settings = settings_digest(settings)
         self.version = code_version()
         self.pending: list[tuple[str, str, str, str, bytes, int]] = []
         self.hits = self.stored = 0
+        self.broken = False
+
+    def _damaged(self, exc: sqlite3.DatabaseError) -> None:
+        """SQLite found the file damaged: stop using it (never write to it again) and say so;
+        the files not yet taken from it are read."""
+        if not self.broken:
+            self.broken = True
+            self.pending.clear()
+            reason = f"cache abîmé : {exc}"
+            self.notices.append(Problem.make("cache-ignored", file=self.path, reason=reason))
 
     @classmethod
     def open(cls, folder: Path, settings: Settings) -> tuple[ResultCache | None, list[Problem]]:
@@ -102,18 +115,24 @@ class ResultCache:
                 connection.close()
             why = exc.args[0] if isinstance(exc, ForeignCache) else f"{type(exc).__name__} : {exc}"
             return None, [Problem.make("cache-ignored", file=path, reason=why)]
-        return cls(connection, path, settings), []
+        notices: list[Problem] = []
+        return cls(connection, path, settings, notices), notices
 
     def entry(self, sha256: str, name: str) -> bytes | None:
         """The stored entry of these bytes under these settings and this version, if its
         checksum holds; None for a miss."""
+        if self.broken:
+            return None
         try:
             row = self.connection.execute(
                 "SELECT data, checksum FROM results WHERE sha256 = ? AND settings = ? AND "
                 "version = ? AND name IN ('', ?)",
                 (sha256, self.settings, self.version, name),
             ).fetchone()
-        except sqlite3.Error:
+        except sqlite3.OperationalError:  # locked past the timeout: read the file instead
+            return None
+        except sqlite3.DatabaseError as exc:
+            self._damaged(exc)
             return None
         if row is None or type(row[0]) is not bytes or _check(row[0]) != row[1]:
             return None
@@ -152,7 +171,7 @@ class ResultCache:
     def commit(self) -> None:
         """Write the results kept so far in one transaction (the write lock is held only
         for it); a failure loses them, not the cache."""
-        if not self.pending:
+        if not self.pending or self.broken:
             return
         rows, self.pending = self.pending, []
         try:
@@ -162,7 +181,10 @@ class ResultCache:
                     "checksum) VALUES (?, ?, ?, ?, ?, ?)",
                     rows,
                 )
-        except sqlite3.Error:
+        except sqlite3.OperationalError:
+            return
+        except sqlite3.DatabaseError as exc:
+            self._damaged(exc)
             return
         self.stored += len(rows)
 
@@ -171,8 +193,11 @@ class ResultCache:
         again), close."""
         try:
             self.commit()
-            with self.connection:
-                self.connection.execute("DELETE FROM results WHERE version != ?", (self.version,))
+            if not self.broken:
+                with self.connection:
+                    self.connection.execute(
+                        "DELETE FROM results WHERE version != ?", (self.version,)
+                    )
         except sqlite3.Error:  # another run holds the lock: its own close will prune
             pass
         finally:
@@ -253,6 +278,3 @@ def _prepare(connection: sqlite3.Connection) -> None:
         raise ForeignCache("ce fichier n'est pas un cache de xlfunding")
     if meta.get("schema") != SCHEMA:
         raise ForeignCache(f"cache au format « {meta.get('schema')} », inconnu de cette version")
-    check = connection.execute("PRAGMA quick_check").fetchone()
-    if check is None or check[0] != "ok":
-        raise ForeignCache(f"cache abîmé ({check[0] if check else 'illisible'})")
