@@ -4,7 +4,8 @@ Run:  python benchmarks/bench_cache.py [--size 1000] [--changed 20] [--repeat 5]
 
 Two months of returns: month 1 is the scale benchmark's inbox (``bench_scale``'s seeded
 returns, generated once under ``--data``); month 2 is the same files but ``--changed`` of them
-rewritten with other actions. Each row is a fresh process, run ``--repeat`` times (median):
+rewritten with other actions. Each row is a fresh process, run ``--repeat`` times (median),
+in rounds (each round runs every row once), so that a change of load weighs on all rows:
 
 * read+validate (``consolidate()``, no output written) and the whole CLI (annex + report):
   without a cache (today), first month with an empty cache, second month with the cache the
@@ -79,15 +80,12 @@ def month_two(inputs: Inputs, size: int, changed: int) -> Path:
     return folder
 
 
-def runs(argv: Sequence[str], repeat: int, before=None) -> list[Run]:  # type: ignore[no-untyped-def]
-    done = []
-    for _ in range(repeat):
-        if before is not None:
-            before()
-        run = measure(argv)
-        if run.returncode not in (0, 1):
-            raise SystemExit(f"{' '.join(argv)} failed ({run.returncode}):\n{run.stderr[-2000:]}")
-        done.append(run)
+def run(argv: Sequence[str], before=None) -> Run:  # type: ignore[no-untyped-def]
+    if before is not None:
+        before()
+    done = measure(argv)
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}):\n{done.stderr[-2000:]}")
     return done
 
 
@@ -137,10 +135,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("xlfunding validate examples/programmation-2025.xlsx",
          xlfunding_argv("validate", str(EXAMPLE)), None),
     ]
-    for name, command, before in plan:
-        rows[name] = runs(command, repeat, before)
-        print(f"  {name}: {statistics.median(r.wall for r in rows[name]):.2f} s",
-              file=sys.stderr, flush=True)
+    # Round after round, every row once a round: a machine whose load changes during the run
+    # weighs on every row alike, and the ratios compare runs made side by side.
+    for round_ in range(1, repeat + 1):
+        for name, command, before in plan:
+            rows.setdefault(name, []).append(run(command, before))
+            print(f"  round {round_}: {name}: {rows[name][-1].wall:.2f} s", file=sys.stderr,
+                  flush=True)
     for name in ("read+validate, month 2, month 1's cache", "read+validate, month 1, empty cache"):
         seen = json.loads(rows[name][0].stdout.split("BENCH ", 1)[1])
         expected = size - changed if "month 2" in name else 0
