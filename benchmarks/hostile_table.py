@@ -1,9 +1,12 @@
 """What ``xlfunding validate`` answers for each hostile file, and what it costs.
 
-Builds every case of ``tests/hostile.py`` in a temporary folder, runs the installed command on
+Builds every case of ``tests/hostile.py`` (``CASES``, then the crafted files read with
+problems at cells, ``FLAGGED``) in a temporary folder, runs the installed command on
 it in a subprocess (a crash is observed, not suffered), and prints a Markdown table: input,
 answer (exit code and first line), wall time, peak RSS of the command. Then the same files and
-the bundled returns together in one consolidation.
+the bundled returns together in one consolidation. Then what other commands are given back: an
+annex (damaged, or with a cell at XFD1048576) to ``import`` and ``consolidate --previous``, and
+a settings file that cannot be one (``/dev/zero``, a named pipe, 3 GB).
 
 Run: /work/venv/bin/python benchmarks/hostile_table.py [case names...]
 """
@@ -20,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from hostile import CASES, XLFUNDING, Run, measure  # noqa: E402
+from hostile import ANNEX_CASES, CASES, FLAGGED, XLFUNDING, Run, measure  # noqa: E402
 
 TIMEOUT = 120
 HEADER = (
@@ -37,7 +40,7 @@ def row(name: str, run: Run, folder: Path) -> str:
 
 
 def main(names: list[str]) -> int:
-    chosen = names or list(CASES)
+    chosen = names or [*CASES, *FLAGGED]
     print(
         f"# Hostile files: `xlfunding validate FILE` — {os.cpu_count()} cores, "
         f"Python {platform.python_version()}, {platform.system()}\n"
@@ -50,10 +53,11 @@ def main(names: list[str]) -> int:
         for name in chosen:
             folder = Path(top) / name
             folder.mkdir()
-            path = CASES[name].build(folder)
+            build = CASES[name].build if name in CASES else FLAGGED[name].build
+            path = build(folder)
             run = measure([str(XLFUNDING), "validate", str(path)], TIMEOUT)
             print(row(name, run, folder), flush=True)
-            expected = 0 if CASES[name].error is None else 2
+            expected = 1 if name in FLAGGED else 0 if CASES[name].error is None else 2
             failures += run.code != expected or "Traceback" in run.stderr
             target = inbox / (path.name if path.name.startswith("~$") else f"{name}-{path.name}")
             if path.is_fifo():
@@ -83,7 +87,45 @@ def main(names: list[str]) -> int:
         print(HEADER)
         print(row("consolidate retours/", run, Path(top)))
         failures += run.code not in (0, 1) or "Traceback" in run.stderr
+        failures += given_back(Path(top))
     return 1 if failures else 0
+
+
+def given_back(top: Path) -> int:
+    """Annexes and settings files handed to other commands: one row each, failures counted."""
+    print("\nAnnexes given back (`import FILE`, `consolidate --previous FILE`) and settings files "
+          "(`template --settings FILE`):\n")
+    print(HEADER)
+    returns = ROOT / "examples" / "retours"
+    jobs: list[tuple[str, list[str], int, Path]] = []
+    for name, (build, words) in ANNEX_CASES.items():
+        folder = top / name
+        folder.mkdir()
+        path = build(folder)
+        expected = 0 if words is None else 2
+        jobs.append((f"import {name}", ["import", str(path), "-o", str(folder / "p.xlsx")],
+                     expected, folder))
+        jobs.append((f"consolidate --previous {name}",
+                     ["consolidate", str(returns), "-o", str(folder / "a.xlsx"), "--previous",
+                      str(path)], expected, folder))
+    folder = top / "settings"
+    folder.mkdir()
+    huge = folder / "huge.toml"
+    with huge.open("wb") as handle:
+        handle.truncate(3 * 2**30)  # sparse
+    settings = {"settings /dev/zero": Path("/dev/zero"), "settings 3 GB": huge}
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(folder / "fifo.toml")
+        settings["settings fifo"] = folder / "fifo.toml"
+    for name, path in settings.items():
+        jobs.append((name, ["template", "-o", str(folder / "m.xlsx"), "--settings", str(path)],
+                     2, folder))
+    failures = 0
+    for name, args, expected, folder in jobs:
+        run = measure([str(XLFUNDING), *args], TIMEOUT)
+        print(row(name, run, folder), flush=True)
+        failures += run.code != expected or "Traceback" in run.stderr
+    return failures
 
 
 if __name__ == "__main__":

@@ -294,17 +294,22 @@ def lying_huge(folder: Path) -> Path:
     return patch_sizes(template(folder), "xl/styles.xml", file_size=3 * 2**30)
 
 
-def corrupt_deflate(folder: Path) -> Path:
-    """Bytes of sheet1's compressed stream overwritten (same sizes and CRC in the headers)."""
-    path = template(folder)
+def overwrite_compressed(path: Path, part: str, garbage: bytes) -> Path:
+    """Overwrite bytes in the middle of ``part``'s compressed stream (same sizes and CRC in
+    the headers: only inflating the part finds the damage)."""
     with zipfile.ZipFile(path) as archive:
-        info = archive.getinfo(SHEET_PART)
+        info = archive.getinfo(part)
     data = bytearray(path.read_bytes())
     start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
     middle = start + info.compress_size // 2
-    data[middle : middle + 64] = bytes(range(64))
+    data[middle : middle + len(garbage)] = garbage
     path.write_bytes(bytes(data))
     return path
+
+
+def corrupt_deflate(folder: Path) -> Path:
+    """Bytes of sheet1's compressed stream overwritten (same sizes and CRC in the headers)."""
+    return overwrite_compressed(template(folder), SHEET_PART, bytes(range(64)))
 
 
 def xfd1048576(folder: Path) -> Path:
@@ -376,6 +381,114 @@ def rows_out_of_order(folder: Path) -> Path:
 
 def bad_reference(folder: Path) -> Path:
     return edited(folder, {SHEET_PART: patch_cell("E5", '<c r="E\u00b25"><v>1</v></c>'.encode())})
+
+
+# -- crafted but Excel-openable cells (#17): both engines must read what LibreOffice shows ----
+
+def edited_cells(folder: Path, cells: Mapping[str, bytes], name: str = "retour.xlsx") -> Path:
+    """The base template with the XML of some cells of « Actions » replaced."""
+    edits = [patch_cell(ref, xml) for ref, xml in cells.items()]
+
+    def apply(data: bytes) -> bytes:
+        for edit in edits:
+            data = edit(data)
+        return data
+    return edited(folder, {SHEET_PART: apply}, name)
+
+
+def duplicate_reference(folder: Path) -> Path:
+    """G5 written twice in its row, 1 then 4 000: the last one is the cell (LibreOffice)."""
+    return edited_cells(folder, {"G5": b'<c r="G5" s="2"><v>1</v></c>'
+                                       b'<c r="G5" s="2"><v>4000</v></c>'})
+
+
+def cells_out_of_order(folder: Path) -> Path:
+    """G5 (4 000) saved after I5: each cell goes where its reference says."""
+    return edited_cells(folder, {"G5": b'<c r="H5" s="2"/>',
+                                 "I5": b'<c r="I5" s="2"><v>6000</v></c><c r="G5" s="2"><v>4000'
+                                       b"</v></c>"})
+
+
+def comma_value(folder: Path) -> Path:
+    """A number saved with a decimal comma, « 4000,5 »: not a number Excel writes (LibreOffice
+    shows 4 000, calamine reads a text)."""
+    return edited_cells(folder, {"G5": b'<c r="G5" s="2"><v>4000,5</v></c>'})
+
+
+PRETTY_E5 = b'<c r="E5" s="2">\n  <f>\n    SUM(F5:P5)\n  </f>\n  <v>10000</v>\n</c>'
+
+
+def pretty_formula(folder: Path) -> Path:
+    """Formulas pretty-printed, spaces and line breaks around the tags and inside <f>."""
+    return edited_cells(folder, {
+        "E5": PRETTY_E5, "E6": b'<c r="E6" s="2">\n <f>SUM(F6:P6)</f>\n <v> 5000 </v>\n</c>'})
+
+
+def pretty_formula_without_value(folder: Path) -> Path:
+    """The same, E6 without a saved value: reported with its formula, spaces left out."""
+    return edited_cells(folder, {
+        "E5": PRETTY_E5, "E6": b'<c r="E6" s="2">\n  <f>\n    SUM(F6:P6)\n  </f>\n</c>'})
+
+
+SHARED_E5 = b'<c r="E5" s="2"><f t="shared" ref="E5:E7" si="0">SUM(F5:P5)</f><v>10000</v></c>'
+
+
+def shared_formula(folder: Path) -> Path:
+    """E5 the master of a shared formula over E5:E7, E6 and E7 followers with their values."""
+    return edited_cells(folder, {
+        "E5": SHARED_E5, "E6": b'<c r="E6" s="2"><f t="shared" si="0"/><v>5000</v></c>',
+        "E7": b'<c r="E7" s="2"><f t="shared" si="0"/><v>9000</v></c>'})
+
+
+def shared_formula_without_value(folder: Path) -> Path:
+    """The same, the follower in E7 without a saved value."""
+    return edited_cells(folder, {
+        "E5": SHARED_E5, "E6": b'<c r="E6" s="2"><f t="shared" si="0"/><v>5000</v></c>',
+        "E7": b'<c r="E7" s="2"><f t="shared" si="0"/></c>'})
+
+
+def number_formats(folder: Path, cells: Mapping[str, tuple[object, str]]) -> Path:
+    """The base template with some cells of « Actions » typed with a number format."""
+    import openpyxl
+
+    path = template(folder)
+    book = openpyxl.load_workbook(path)
+    for ref, (value, number_format) in cells.items():
+        book["Actions"][ref].value = value
+        book["Actions"][ref].number_format = number_format
+    book.save(path)
+    return path
+
+
+def date_in_an_amount(folder: Path) -> Path:
+    """15/01/2025 typed in a funder's cell: saved as 45672."""
+    import datetime as dt
+
+    return number_formats(folder, {"G5": (dt.date(2025, 1, 15), "dd/mm/yyyy")})
+
+
+def percent_in_an_amount(folder: Path) -> Path:
+    """40 % typed in a funder's cell: saved as 0.4."""
+    return number_formats(folder, {"G5": (0.4, "0%")})
+
+
+@dataclass(frozen=True)
+class Flagged:
+    """A crafted file that is read, with problems at these cells: (cell, code)."""
+
+    build: Callable[[Path], Path]
+    problems: tuple[tuple[str, str], ...]
+
+
+FLAGGED: dict[str, Flagged] = {
+    "value-with-a-comma": Flagged(comma_value, (("G5", "excel-error"),)),
+    "pretty-formula-without-value": Flagged(pretty_formula_without_value,
+                                            (("E6", "formula-without-value"),)),
+    "shared-formula-without-value": Flagged(shared_formula_without_value,
+                                            (("E7", "formula-without-value"),)),
+    "date-in-an-amount": Flagged(date_in_an_amount, (("G5", "invalid-amount"),)),
+    "percent-in-an-amount": Flagged(percent_in_an_amount, (("G5", "invalid-amount"),)),
+}
 
 
 # -- XML hazards ---------------------------------------------------------------------------
@@ -465,6 +578,61 @@ def injection(folder: Path) -> Path:
     return template(folder, actions=injection_actions())
 
 
+# -- annexes given back to xlfunding (``--previous``, ``import``, ``template --from``) --------
+
+ANNEX_SHEET_PART = "xl/worksheets/sheet1.xml"  # « Annexe », the first sheet of every annex
+
+
+def annex(folder: Path, name: str = "annexe.xlsx") -> Path:
+    """A valid annex of the three actions of ``BASE``, written by the library."""
+    from xlfunding.model import Programme
+    from xlfunding.write.annex import write_annex
+
+    return write_annex(Programme(load_settings(), tuple(BASE)), folder / name)
+
+
+def edited_annex(folder: Path, edits: Mapping[str, Edit]) -> Path:
+    base = annex(folder, ".base.xlsx")
+    path = rezip(base, folder / "annexe.xlsx", edits)
+    base.unlink()
+    return path
+
+
+def annex_bad_xml(folder: Path) -> Path:
+    """The annex sheet cut in the middle of a cell: malformed XML."""
+    return edited_annex(folder, {ANNEX_SHEET_PART: lambda data: data[: len(data) // 2]})
+
+
+def annex_truncated_part(folder: Path) -> Path:
+    """The compressed bytes of the annex sheet overwritten half-way (a transfer cut short)."""
+    return overwrite_compressed(annex(folder), ANNEX_SHEET_PART, bytes(64))
+
+
+def annex_truncated_file(folder: Path) -> Path:
+    """The annex file cut at two thirds (its zip directory lost)."""
+    path = annex(folder)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) * 2 // 3])
+    return path
+
+
+def annex_xfd1048576(folder: Path) -> Path:
+    """The annex with a value in the last cell of Excel's grid, and the dimension saying so
+    (openpyxl's read-only mode walks the whole grid: 2.8 GB and 11 s)."""
+    return edited_annex(folder, {ANNEX_SHEET_PART: lambda data: before_sheet_data_end(
+        b'<row r="1048576">' + inline_cell("XFD1048576", "fin") + b"</row>")(
+        re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:XFD1048576"/>', data))})
+
+
+# The annexes, and the words of the French answer (None: read, its 3 actions imported).
+ANNEX_CASES: dict[str, tuple[Callable[[Path], Path], str | None]] = {
+    "annex-malformed-xml": (annex_bad_xml, "la feuille « Annexe » est abîmée (XML mal formé"),
+    "annex-truncated-part": (annex_truncated_part, "la feuille « Annexe » est illisible"),
+    "annex-truncated-file": (annex_truncated_file, "archive zip illisible ou tronquée"),
+    "annex-cell-XFD1048576": (annex_xfd1048576, None),
+}
+
+
 # -- the catalogue -------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -508,6 +676,11 @@ CASES: dict[str, Case] = {
                               "ligne 6 en double ou dans le désordre"),
     "bad-cell-reference": Case(bad_reference, UnreadableFile,
                                "référence de cellule « E²5 » impossible"),
+    # crafted but Excel-openable cells: both engines read them as LibreOffice shows them
+    "duplicate-cell-reference": Case(duplicate_reference, None, "valide", 3),
+    "cells-out-of-order": Case(cells_out_of_order, None, "valide", 3),
+    "pretty-printed-formula": Case(pretty_formula, None, "valide", 3),
+    "shared-formula-followers": Case(shared_formula, None, "valide", 3),
     # XML hazards
     **{f"dtd-{key}": Case(doctype_in(part), HostileFile, "déclare une DTD ou des entités XML")
        for key, part in PARTS.items()},

@@ -261,10 +261,12 @@ def test_two_consolidations_share_one_cache_at_once(
     inbox = tmp_path / "retours"
     inbox.mkdir()
     for index in range(40):  # above PARALLEL_FROM: each run reads with its worker processes
-        sponsor = settings.sponsors[index % len(settings.sponsors)]
+        # two sponsors a file: no one's return, so no file replaces another (#17)
+        sponsors = [settings.sponsors[(index + n) % len(settings.sponsors)] for n in (0, 1)]
         write_template(settings, inbox / f"retour-{index:02d}.xlsx",
                        actions=[replace(mine(settings, "CCAS")[0], sponsor=sponsor,
-                                        title=f"Action {index}")])
+                                        title=f"Action {index}-{n}")
+                                for n, sponsor in enumerate(sponsors)])
     outputs = [tmp_path / f"annexe-{n}.xlsx" for n in (1, 2)]
     runs = [subprocess.Popen([sys.executable, "-m", "xlfunding", "consolidate", str(inbox),
                               "-o", str(out), "--cache", str(folder), "--json"],
@@ -274,7 +276,7 @@ def test_two_consolidations_share_one_cache_at_once(
     assert [run.returncode for run in runs] == [0, 0], reports
     first, second = (json.loads(out) for out, _ in reports)
     del first["annex"], second["annex"]
-    assert first == second and first["ledger"]["actions_accepted"] == 40
+    assert first == second and first["ledger"]["actions_accepted"] == 80
     result = consolidate(inbox, settings, cache=folder)
     assert all(cached(result).values()) and len(cached(result)) == 40
 

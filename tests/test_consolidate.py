@@ -253,7 +253,7 @@ def test_an_unbalanced_ledger_is_a_bug(tmp_path: Path, settings: Settings,
                                        monkeypatch: pytest.MonkeyPatch) -> None:
     real = consolidate_module.triage
     monkeypatch.setattr(consolidate_module, "triage",
-                        lambda found: real(found[1:]))  # loses a file
+                        lambda found, **kw: real(found[1:], **kw))  # loses a file
     with pytest.raises(ConsolidationBug, match="bilan"):
         consolidate(RETURNS, settings)
 

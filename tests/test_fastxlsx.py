@@ -7,12 +7,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from builders import edit, workbook
+from builders import BASE, edit, workbook
 from hostile import CASES as HOSTILE
-from hostile import quoted_far_cell, xfd1048576
+from hostile import FLAGGED, quoted_far_cell, xfd1048576
 from test_validate import CASES, build
 
 from xlfunding.problems import Report
@@ -187,3 +188,75 @@ def test_formulas_read_the_same_with_both_engines(tmp_path, monkeypatch):
     fast_report, xml_report = _both(path, monkeypatch)
     assert fast_report == xml_report
     assert '=IF(F5<0,A1,"&")' in str(fast_report)
+
+
+# -- crafted but Excel-openable cells (#17) ------------------------------------------------
+CRAFTED = ["duplicate-cell-reference", "cells-out-of-order", "pretty-printed-formula",
+           "shared-formula-followers"]
+
+
+@pytest.mark.parametrize("name", CRAFTED)
+def test_crafted_cells_are_read_the_same_by_both_engines(tmp_path, name, monkeypatch):
+    """A cell written twice (the last counts), cells out of column order (placed by their
+    reference), formulas pretty-printed or shared: the same report, calamine reading."""
+    path = HOSTILE[name].build(tmp_path)
+    fast, xml = _both(path, monkeypatch)
+    assert fast == xml
+    assert _table_read_by_calamine(path)
+    report = validate_file(path)
+    assert report.valid and report.problems == []
+    assert [(a.total, dict(a.funding)) for a in report.actions] == [
+        (b.total, dict(b.funding)) for b in BASE]
+
+
+@pytest.mark.parametrize("name", sorted(FLAGGED))
+def test_crafted_cells_flagged_the_same_by_both_engines(tmp_path, name, monkeypatch):
+    """A number saved with a comma, formulas without a saved value pretty-printed or shared:
+    each reported at its cell, the same way by both engines, calamine reading the table."""
+    path = FLAGGED[name].build(tmp_path)
+    fast, xml = _both(path, monkeypatch)
+    assert fast == xml
+    assert _table_read_by_calamine(path)
+    report = validate_file(path)
+    assert [(p.cell, p.code) for p in report.problems] == list(FLAGGED[name].problems)
+
+
+def test_formulas_without_value_show_their_text_without_spaces(tmp_path, monkeypatch):
+    pretty = validate_file(FLAGGED["pretty-formula-without-value"].build(tmp_path))
+    assert pretty.problems[0].value == "=SUM(F6:P6)"
+    (tmp_path / "b").mkdir()
+    shared = validate_file(FLAGGED["shared-formula-without-value"].build(tmp_path / "b"))
+    assert "formule partagée" in shared.problems[0].message
+
+
+def _libreoffice_row(path: Path, tmp_path: Path, row: int) -> list[str]:
+    """Row ``row`` of « Actions » as LibreOffice shows it (CSV of the first sheet)."""
+    import csv
+
+    from xlfunding.write.libreoffice import convert
+
+    exported = convert(path, "csv:Text - txt - csv (StarCalc):44,34,76", tmp_path / "csv")
+    return list(csv.reader(exported.read_text(encoding="utf-8").splitlines()))[row - 1]
+
+
+@pytest.mark.libreoffice
+@pytest.mark.parametrize(("name", "shown"), [
+    ("duplicate-cell-reference", "4,000.00 €"),  # the last of the two G5, not 1
+    ("cells-out-of-order", "4,000.00 €"),  # G5 where its reference says
+])
+def test_libreoffice_shows_what_both_engines_read(tmp_path, name, shown, monkeypatch):
+    path = HOSTILE[name].build(tmp_path)
+    assert _libreoffice_row(path, tmp_path, 5)[6] == shown  # G5
+    for engine in ("auto", "xml"):
+        monkeypatch.setenv("XLFUNDING_ENGINE", engine)
+        assert validate_file(path).actions[0].funding["CCAS"] == Decimal(4000)
+
+
+@pytest.mark.libreoffice
+def test_a_number_saved_with_a_comma_is_refused_not_truncated(tmp_path, monkeypatch):
+    """LibreOffice shows « 4000,5 » as 4 000 and calamine reads the text 4000,5: neither is
+    surely what the sender typed, so both engines refuse the cell."""
+    path = FLAGGED["value-with-a-comma"].build(tmp_path)
+    assert _libreoffice_row(path, tmp_path, 5)[6] == "4,000.00 €"
+    fast, xml = _both(path, monkeypatch)
+    assert fast == xml and "excel-error" in str(fast)

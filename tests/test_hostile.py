@@ -239,6 +239,7 @@ def test_every_xml_part_is_parsed_by_the_defused_parser(tmp_path: Path, monkeypa
     assert set(parsed) == {"[Content_Types].xml", "_rels/.rels", "xl/workbook.xml",
                            "xl/_rels/workbook.xml.rels", "xl/sharedStrings.xml",
                            "docProps/core.xml",  # the save time, for « newest wins »
+                           "xl/styles.xml",  # which numbers are dates or percentages (#17)
                            SHEET_PART, META_PART}
     assert set(PARTS.values()) <= xml_parts
 
@@ -390,7 +391,9 @@ def test_odd_french_amounts_are_read_exactly(tmp_path: Path) -> None:
         return data
 
     report = validate_file(edited(tmp_path, {SHEET_PART: apply}))
-    assert report.problems == []
+    # each read, and said so at its cell (#17)
+    assert [(p.code, p.cell) for p in report.problems] == [
+        ("value-normalised", ref) for ref in ("E5", "F5", "G5", "I5", "J5", "E6", "G6")]
     assert [(a.total, dict(a.funding)) for a in report.actions[:2]] == [
         (Decimal("1234.5"), {"Ville": Decimal(12), "CCAS": Decimal(1200),
                              "ANCT": Decimal(12), "CAF": Decimal("10.5")}),
@@ -579,12 +582,22 @@ def test_a_metadata_capacity_that_is_not_a_number_is_a_clear_problem(tmp_path: P
 
 
 def test_the_corrections_copy_of_a_damaged_file_is_refused_clearly(tmp_path: Path) -> None:
-    path = edited(tmp_path, {"xl/styles.xml": lambda data: data.replace(
-        b"</fonts>", b"</fontz>")})
+    # a part the check can do without (the save time), but not openpyxl's copy
+    path = edited(tmp_path, {"docProps/core.xml": lambda data: data.replace(
+        b"</cp:coreProperties>", b"</cp:corePropertiez>")})
     report = validate_file(path)
     assert report.valid
     with pytest.raises(UnreadableFile):
         write_corrections(path, report, tmp_path / "copie.xlsx")
+
+
+def test_damaged_styles_are_refused_clearly(tmp_path: Path) -> None:
+    """The styles say which numbers are dates or percentages (#17): damaged, the file is
+    refused with the part named, never read as if every number were an amount."""
+    path = edited(tmp_path, {"xl/styles.xml": lambda data: data.replace(
+        b"</fonts>", b"</fontz>")})
+    with pytest.raises(UnreadableFile, match=r"xl/styles\.xml"):
+        validate_file(path)
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="pas de tubes nommés sur ce système")
@@ -630,6 +643,7 @@ def test_a_consolidation_over_hostile_files_finishes_balanced_with_every_valid_a
     examples = sorted((ROOT / "examples" / "retours").glob("*.xlsx"))
     for example in examples:
         shutil.copy(example, inbox / example.name)
+        os.utime(inbox / example.name, (2_000_000_000, 2_000_000_000))  # saved last
     found = sorted(p.name for p in inbox.iterdir())
     output = tmp_path / "annexe.xlsx"
 
@@ -649,12 +663,15 @@ def test_a_consolidation_over_hostile_files_finishes_balanced_with_every_valid_a
     statuses = {name: status[copied[name]] for name in copied}
     assert statuses.pop("lock-file") == "ignoré (ouvert dans Excel)"  # by its ~$ name
     assert {statuses[n] for n in statuses if CASES[n].error is not None} == {"illisible"}
+    # the base actions are in several of them; the injection file is a return of the CCAS
+    # alone, replaced by the bundled one, saved after it (the newest return wins)
+    assert statuses.pop("formula-injection") == "remplacé"
     assert {statuses[n] for n in statuses if CASES[n].error is None} == {
-        "valide", "actions en double"}  # the base actions are in two of them
+        "valide", "actions en double"}
     assert {status[e.name] for e in examples} == {"valide"}
 
     expected = {(a.sponsor, a.title): a for e in examples for a in validate_file(e).actions}
-    for action_ in (*BASE, *injection_actions()):
+    for action_ in BASE:
         expected[(action_.sponsor, action_.title)] = action_
     annexed = read_annex(output, settings).actions
     assert len(annexed) == ledger["actions_accepted"] == len(expected)

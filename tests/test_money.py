@@ -46,6 +46,10 @@ NOT_AN_AMOUNT = "ce texte n'est pas un montant en euros"
     ("- 500", "-500"),
     ("\u2212500", "-500"),
     ("+12", "12"),
+    # dots between groups of three, then a decimal comma: one reading only (#17)
+    ("50.950,00", "50950.00"),
+    ("1.234,56", "1234.56"),
+    ("1.234.567,5 €", "1234567.5"),
 ])
 def test_text_amounts(typed: str, amount: str) -> None:
     parsed = parse_amount(typed)
@@ -79,7 +83,6 @@ def test_zero_has_no_sign(zero: object) -> None:
 
 @pytest.mark.parametrize(("typed", "reason"), [
     ("1,234.56", AMBIGUOUS),
-    ("1.234,56", AMBIGUOUS),
     ("1.234", AMBIGUOUS),
     ("1.500", AMBIGUOUS),
     ("4,500", AMBIGUOUS),  # 4 500 € for an English habit, 4,50 € for a French one

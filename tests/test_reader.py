@@ -21,6 +21,7 @@ from builders import (
     workbook,
 )
 
+from xlfunding.money import format_euros
 from xlfunding.read.template import read_template
 from xlfunding.settings import Settings
 from xlfunding.validate import validate_file
@@ -109,13 +110,18 @@ def test_headers_are_matched_forgiving_case_and_spaces(tmp_path: Path) -> None:
     ("4\u202f500", Decimal("4500")),
     ("50950", Decimal("50950")),
     ("1 234,56 EUR", Decimal("1234.56")),
+    ("50.950,00", Decimal("50950.00")),
 ])
 def test_amounts_typed_as_text_are_read_exactly(tmp_path: Path, typed: str,
                                                 amount: Decimal) -> None:
     # the total is typed as text, one funder pays all of it
     path = edit(workbook(tmp_path), {"E5": typed, "G5": float(amount), "I5": None})
     report = validate_file(path)
-    assert report.problems == []
+    # read, and said so at its cell (#17): « 14 985 € » est un texte, lu comme 14 985,00 €
+    assert [(p.code, p.cell, p.value) for p in report.problems] == [
+        ("value-normalised", "E5", typed)]
+    assert f"lu comme {format_euros(amount, cents=True)}" in report.problems[0].message
+    assert report.valid
     assert (report.actions[0].total, dict(report.actions[0].funding)) == (
         amount, {"CCAS": amount})
 
@@ -124,7 +130,8 @@ def test_funders_typed_as_text_add_up_exactly(tmp_path: Path) -> None:
     path = edit(workbook(tmp_path), {"E5": "14 985 €", "G5": "4 500,00", "I5": "10\u00a0485 €",
                                      "E7": "9 000,50", "F7": "4\u202f500,50", "I7": 4500})
     report = validate_file(path)
-    assert report.problems == []
+    assert [(p.code, p.cell) for p in report.problems] == [
+        ("value-normalised", cell) for cell in ("E5", "G5", "I5", "E7", "F7")]
     assert [(a.total, dict(a.funding)) for a in report.actions] == [
         (Decimal("14985"), {"CCAS": Decimal("4500"), "ANCT": Decimal("10485")}),
         (Decimal("5000"), {"CCAS": Decimal("2500"), "ANCT": Decimal("2500")}),

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from xlfunding.text import shown
+
 
 class XlfundingError(Exception):
     """Erreur xlfunding."""
@@ -26,8 +28,8 @@ class XlfundingError(Exception):
 
     @property
     def message(self) -> str:
-        """The French sentence, naming the file."""
-        return f"{self.path} : {self.text}" if self.path is not None else self.text
+        """The French sentence, naming the file (escaped when its name is not valid UTF-8)."""
+        return shown(f"{self.path} : {self.text}" if self.path is not None else self.text)
 
 
 class SettingsError(XlfundingError, ValueError):

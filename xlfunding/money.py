@@ -21,6 +21,9 @@ _CURRENCY = re.compile(r"(€|eur(?:os?)?)\s*$|^\s*(€)", re.IGNORECASE)
 _FRENCH = re.compile(r"^\d{1,3}(?:[ ]\d{3})+(?:,\d+)?$|^\d+(?:,\d+)?$")
 # A plain decimal point is accepted only without grouping: "4500.5" (but never "1,234.56").
 _DOT = re.compile(r"^\d+\.\d+$")
+# "50.950,00", "1.234.567,5": dots between groups of three, then a decimal comma (as in
+# Germany or Belgium): no other reading. Without the comma ("50.950") it stays ambiguous.
+_DOT_GROUPS = re.compile(r"^\d{1,3}(?:\.\d{3})+,\d+$")
 # "4,500" or "4.500": 4 500 € for an English habit, 4,50 € for a French one. Never guessed.
 _AMBIGUOUS = re.compile(r"^\d{1,3}[.,]\d{3}$")
 
@@ -33,9 +36,9 @@ def parse_amount(value: object) -> Decimal | None:
     """Read one amount cell's value: ``None`` when blank, else an exact ``Decimal``.
 
     Accepts numbers and French texts ("14 985 €", "4 500,00", "50950", U+00A0/U+202F groups,
-    a leading minus). Raises ``AmountError`` (French reason) for text that could be read two
-    ways ("1,234.56", "1.234") or is not a number. Whether the amount is allowed (positive,
-    cents) is the schema's business, not the parser's.
+    "50.950,00", a leading minus). Raises ``AmountError`` (French reason) for text that could
+    be read two ways ("1,234.56", "1.234") or is not a number. Whether the amount is allowed
+    (positive, cents) is the schema's business, not the parser's.
     """
     if value is None:
         return None
@@ -84,6 +87,8 @@ def _parse_text(text: str) -> Decimal | None:
     for space in _GROUP_SPACES:
         cleaned = cleaned.replace(space, " ")
     cleaned = re.sub(" +", " ", cleaned)
+    if _DOT_GROUPS.match(cleaned):  # "50.950,00": dots group, the comma is the decimal one
+        cleaned = cleaned.replace(".", " ")
     if _AMBIGUOUS.match(cleaned) or ("," in cleaned and "." in cleaned):
         raise AmountError(
             "écriture ambiguë : séparez les milliers par une espace et les centimes par une "

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import enum
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -102,10 +102,12 @@ _CATALOGUE = (
         "de « {value} ». Déposez le modèle de votre structure, ou demandez-le à {contact}."),
     _kind("value-normalised", W, "Valeur corrigée automatiquement",
         "« {text} » a été lu comme « {canonical} » (espaces, majuscules ou caractères invisibles "
-        "corrigés) ; choisissez la valeur dans la liste déroulante."),
+        "corrigés) ; choisissez la valeur dans la liste déroulante.", amount="« {text} » est "
+        "un texte, lu comme {euros} : vérifiez ce montant et tapez-le comme un nombre."),
     _kind("invalid-amount", E, "Montant illisible",
         "« {value} » n'est pas un montant lisible : {reason}. Tapez un nombre, par exemple 4500 "
-        "ou 4500,50."),
+        "ou 4500,50.", date="« {value} » est une date (enregistrée comme {number}) : tapez un "
+        "montant.", percent="« {value} » est un pourcentage (soit {number}) : tapez un montant."),
     _kind("negative-amount", E, "Montant négatif",
         "Un montant ne peut pas être négatif ({value}) : tapez un montant positif."),
     _kind("too-many-decimals", E, "Plus de deux décimales",
@@ -135,7 +137,8 @@ _CATALOGUE = (
         "Le texte fait {length} caractères ; {limit} au plus : raccourcissez-le."),
     _kind("formula-without-value", E, "Formule sans valeur enregistrée",
         "La formule {formula} n'a pas de valeur enregistrée : ouvrez le fichier dans Excel, "
-        "recalculez (F9) et enregistrez, ou tapez la valeur.",
+        "recalculez (F9) et enregistrez, ou tapez la valeur.", shared="La cellule reprend une "
+        "formule partagée, sans valeur enregistrée : recalculez-la dans Excel (F9) et enregistrez.",
         annex_total="Le total « {label} » n'a pas de valeur enregistrée : ouvrez l'annexe dans "
         "Excel, recalculez (F9) et enregistrez-la, puis relancez l'import."),
     _kind("excel-error", E, "Erreur Excel dans une cellule",
@@ -173,6 +176,8 @@ _CATALOGUE = (
         modified="fichier modifié le {when:%d/%m/%Y à %H:%M:%S} UTC",
         same_dates="mêmes dates : le nom qui vient en dernier dans l'ordre alphabétique "
         "l'emporte"),
+    _kind("action-dropped", W, "Action absente du retour le plus récent", "« {value} » (ligne "
+        "{row}) n'est plus dans « {kept} », dernier retour de {sponsor} : elle n'est pas reprise."),
     _kind("cache-ignored", W, "Cache de la consolidation ignoré",
         "Le cache n'a pas servi ({reason}) : tous les fichiers ont été lus. Supprimez ce "
         "fichier (ou donnez --cache DOSSIER) pour qu'un nouveau cache soit créé."),
@@ -326,9 +331,6 @@ class Report:
         self.problems.extend(other.problems)
         self.unreadable.extend(other.unreadable)
         self.rejected.extend(other.rejected)
-
-    def add(self, problems: Iterable[Problem]) -> None:
-        self.problems.extend(problems)
 
     def to_dict(self) -> dict[str, Any]:
         """The stable JSON shape (documented in the README, ``"format": 1``)."""

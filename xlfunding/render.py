@@ -10,6 +10,7 @@ from typing import Any, TextIO
 from xlfunding.model import Programme
 from xlfunding.money import format_euros, percent
 from xlfunding.problems import Problem, Report, Severity
+from xlfunding.text import shown
 
 ICONS = {Severity.ERROR: "✗", Severity.WARNING: "!"}
 
@@ -17,7 +18,7 @@ ICONS = {Severity.ERROR: "✗", Severity.WARNING: "!"}
 def report_text(report: Report) -> str:
     """Problems grouped by code (errors first), each with its count and cells, then a verdict."""
     lines: list[str] = []
-    several_files = len({p.file for p in report.problems}) > 1
+    several_files = len(report.files) > 1 or len({p.file for p in report.problems}) > 1
     for code, items in problem_groups(report):
         first = items[0]
         kind = "erreur" if first.severity is Severity.ERROR else "avertissement"
@@ -31,7 +32,7 @@ def report_text(report: Report) -> str:
                 where = f"{problem.file.name if problem.file else ''} {where}".strip()
             lines.append(f"    {where or '—'} : {problem.message}")
     lines.append(verdict(report))
-    return "\n".join(lines)
+    return shown("\n".join(lines))
 
 
 def problem_groups(report: Report) -> list[tuple[str, list[Problem]]]:
@@ -70,7 +71,10 @@ def neutralise(value: Any) -> Any:
     """OWASP CSV-injection rule for exported text: a leading = + - @ tab or CR gets a quote.
 
     A plain decimal number ("-5", "4500.50") is left as it is: no spreadsheet runs it, and
-    scripts read amounts from it."""
+    scripts read amounts from it. A file name that is not valid UTF-8 is escaped
+    (``text.shown``)."""
+    if isinstance(value, str):
+        value = shown(value)
     if (
         isinstance(value, str)
         and value[:1] in ("=", "+", "-", "@", "\t", "\r")
@@ -78,7 +82,7 @@ def neutralise(value: Any) -> Any:
     ):
         return "'" + value
     if isinstance(value, dict):
-        return {k: neutralise(v) for k, v in value.items()}
+        return {shown(k) if isinstance(k, str) else k: neutralise(v) for k, v in value.items()}
     if isinstance(value, list):
         return [neutralise(v) for v in value]
     return value

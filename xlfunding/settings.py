@@ -18,11 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from xlfunding.errors import SettingsError
+from xlfunding.files import MiB, read_small
 from xlfunding.identity import Decision, Identity, find_identity, parse_decision, parse_identities
 from xlfunding.layout import FIXED_HEADERS, GAP_HEADER
 from xlfunding.serving import parse_server
 
 DEFAULT_SETTINGS_NAME = "libercourt-2025.toml"
+MAX_SETTINGS_BYTES = MiB  # a city's settings file is a few KiB
+SETTINGS_WEIGHT = "un fichier de paramètres fait quelques Ko"
 # The template's own column headers, which a funder's label must not repeat.
 RESERVED_HEADERS = (*FIXED_HEADERS.values(), GAP_HEADER)
 
@@ -151,13 +154,9 @@ def default_settings_path() -> Path:
 def load_settings(path: Path | str | None = None) -> Settings:
     """Load and check a settings file (the bundled Libercourt 2025 one by default)."""
     path = Path(path) if path is not None else default_settings_path()
+    raw = read_small(path, MAX_SETTINGS_BYTES, SettingsError, SETTINGS_WEIGHT)
     try:
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
-    except FileNotFoundError as exc:
-        raise SettingsError(path, "fichier introuvable") from exc
-    except IsADirectoryError as exc:
-        raise SettingsError(path, "c'est un dossier, pas un fichier") from exc
+        data = tomllib.loads(raw.decode("utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(path, f"ce n'est pas du TOML valide ({exc})") from exc
     except UnicodeDecodeError as exc:

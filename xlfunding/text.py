@@ -66,3 +66,20 @@ def json_value(value: object) -> object:
     """A problem's value for JSON: None, a boolean, a number or a text as they are; a Decimal
     and anything else as text."""
     return value if value is None or isinstance(value, bool | int | str) else str(value)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def shown(text: str) -> str:
+    """``text`` as it can be printed and saved: a file name that is not valid UTF-8 reaches
+    Python with its bad bytes as lone surrogates (``b"\\xff"`` as ``"\\udcff"``), which no
+    terminal, JSON file or workbook can hold; each becomes its backslash escape (``\\xff``)."""
+    if text.isascii() or not _SURROGATE.search(text):
+        return text
+    return _SURROGATE.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match[0])
+    return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"

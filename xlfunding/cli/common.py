@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from xlfunding.cli.plain import exit_code, say, show
+from xlfunding.cli.plain import checked, exit_code, say, show
 
 if TYPE_CHECKING:
     from xlfunding.settings import Settings
 
-__all__ = ["exit_code", "load", "say", "show", "with_decision"]
+__all__ = ["checked", "exit_code", "load", "say", "show", "with_decision"]
 
 SettingsOption = Annotated[
     Path | None,

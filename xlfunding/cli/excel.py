@@ -75,11 +75,11 @@ def template(
         _renew(source, chosen, year, sans_montants, all_sponsors, output, sponsor, force)
         return
     if all_sponsors is not None:
-        for path in write_all_sponsors(chosen, all_sponsors, force=force):
+        for path in write_all_sponsors(chosen, all_sponsors, force=force, inputs=[settings]):
             common.say(f"✓ {path}")
         return
     assert output is not None
-    write_template(chosen, output, sponsor=sponsor, force=force)
+    write_template(chosen, output, sponsor=sponsor, force=force, inputs=[settings])
     common.say(f"✓ {output}")
 
 
@@ -103,9 +103,13 @@ def _renew(
     if not renewal.report.valid:
         common.say(f"✗ modèles non écrits : corrigez d'abord les erreurs de {source}.")
         raise typer.Exit(common.exit_code(renewal.report))
-    inputs = [p for p in (source, chosen.path) if p is not None]
     paths, toml = write_renewed(
-        renewal, folder=folder, output=output, sponsor=sponsor, force=force, inputs=inputs
+        renewal,
+        folder=folder,
+        output=output,
+        sponsor=sponsor,
+        force=force,
+        inputs=[source, chosen.path],
     )
     for line in renewal_summary(renewal, paths, toml):
         common.say(line)
@@ -128,19 +132,19 @@ def validate(
 ) -> None:
     """Vérifie des modèles remplis et signale chaque problème à sa cellule.
 
+    Plusieurs fichiers sont vérifiés comme le fait consolidate : une copie lue une fois, le
+    retour le plus récent de chaque porteur retenu.
     Code de sortie : 0 valide (avertissements permis), 1 erreurs, 2 fichier illisible.
     Exemple : xlfunding validate retour-ccas.xlsx --corrections a-corriger.xlsx
     """
-    from xlfunding.validate import validate_files
-
     if corrections is not None and len(files) != 1:
         raise typer.BadParameter("--corrections ne s'utilise qu'avec un seul fichier")
-    report = validate_files(files, common.load(settings))
+    report = common.checked(files, common.load(settings))
     common.show(report, json_out)
     if corrections is not None and not report.unreadable:
         from xlfunding.write.corrections import write_corrections
 
-        write_corrections(files[0], report, corrections, force=force)
+        write_corrections(files[0], report, corrections, force=force, inputs=[settings])
         common.say(f"✓ copie à corriger : {corrections}")
     raise typer.Exit(common.exit_code(report))
 
@@ -165,15 +169,17 @@ def annex(
 ) -> None:
     """Écrit l'annexe du conseil municipal (tableau, totaux, synthèse en pourcentages).
 
-    Les fichiers sont d'abord vérifiés : s'il reste une erreur, l'annexe n'est pas écrite.
+    Les fichiers sont d'abord vérifiés, comme le fait consolidate (une copie lue une fois, le
+    retour le plus récent de chaque porteur retenu) : s'il reste une erreur, l'annexe n'est
+    pas écrite.
     Exemple : xlfunding annex examples/programmation-2025.xlsx -o annexe-2025.xlsx
     """
     from xlfunding.model import Programme
-    from xlfunding.validate import validate_files
+    from xlfunding.month.consolidate import check_files
     from xlfunding.write.annex import export_pdf, write_annex
 
     chosen = common.with_decision(common.load(settings), decision, date_decision)
-    report = validate_files(files, chosen)
+    report = check_files(files, chosen)
     if not report.valid:
         common.show(report, json_out)
         common.say("✗ annexe non écrite : corrigez d'abord les erreurs ci-dessus.")
@@ -185,5 +191,6 @@ def annex(
     common.say(f"✓ {output}")
     common.say(totals_line(programme))
     if pdf:
-        target = export_pdf(output, output.with_suffix(".pdf"), force=force)
+        pdf_path = output.with_suffix(".pdf")
+        target = export_pdf(output, pdf_path, force=force, inputs=[*files, chosen.path])
         common.say(f"✓ {target}")

@@ -90,7 +90,7 @@ def scdl(
     for line in _pairs_lines(export):
         common.say(line)
     problems = export.problems or write_scdl(
-        export, output, force=force, inputs=[p for p in (source, chosen.path) if p]
+        export, output, force=force, inputs=[p for p in (source, chosen.path, settings) if p]
     )
     if problems:
         common.show(Report(files=[source], problems=problems), False)

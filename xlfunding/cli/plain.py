@@ -11,10 +11,13 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from xlfunding.problems import Report
+    from xlfunding.settings import Settings
 
 
 def say(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
+    from xlfunding.text import shown
+
+    print(shown(text), file=sys.stderr, flush=True)
 
 
 def show(report: Report, json_out: bool) -> None:
@@ -26,6 +29,18 @@ def show(report: Report, json_out: bool) -> None:
         say(f"✗ {report.files[0]} : {report.problems[0].message}")
     else:
         print(report_text(report), flush=True)
+
+
+def checked(files: list[Path], settings: Settings) -> Report:
+    """What ``validate`` reports: one file checked alone, several as consolidate does (a copy
+    read once, each sponsor's newest return)."""
+    if len(files) == 1:
+        from xlfunding.validate import validate_files
+
+        return validate_files(files, settings)
+    from xlfunding.month.consolidate import check_files
+
+    return check_files(files, settings)
 
 
 def exit_code(report: Report) -> int:
@@ -57,10 +72,9 @@ def run(argv: list[str]) -> int | None:
         return None
     from xlfunding.errors import XlfundingError
     from xlfunding.settings import load_settings
-    from xlfunding.validate import validate_files
 
     try:
-        report = validate_files(files, load_settings(settings))
+        report = checked(files, load_settings(settings))
     except XlfundingError as exc:
         say(f"✗ {exc.message}")
         return 2

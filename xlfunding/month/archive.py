@@ -13,12 +13,14 @@ import hashlib
 import io
 import json
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from xlfunding.month.cache import package_version
 from xlfunding.month.inbox import SKIPPED
 from xlfunding.month.report import write_json
+from xlfunding.text import shown
 from xlfunding.write.output import atomic_path, check_output
 
 if TYPE_CHECKING:
@@ -29,16 +31,23 @@ STAMP = (1980, 1, 1, 0, 0, 0)  # zip entries carry no run-dependent date: the ma
 
 
 def write_archive(
-    result: Consolidation, path: Path | str, *, annex: Path | None = None, force: bool = False
+    result: Consolidation,
+    path: Path | str,
+    *,
+    annex: Path | None = None,
+    force: bool = False,
+    inputs: Iterable[Path | None] = (),
 ) -> Path:
-    """Write the archive of ``result`` to ``path`` (atomically; never over a file read)."""
+    """Write the archive of ``result`` to ``path`` (atomically; never over a file read: the
+    returns, the settings, the other ``inputs``, the annex just written)."""
     path = Path(path)
-    check_output(path, force=force, inputs=[f.path for f in result.files])
+    read = [*(f.path for f in result.files), result.settings.path, *inputs, annex]
+    check_output(path, force=force, inputs=read)
     entries: list[dict[str, Any]] = []
     with atomic_path(path) as temporary, zipfile.ZipFile(temporary, "w") as book:
         for f in result.files:
             entry: dict[str, Any] = {
-                "file": f.name,
+                "file": shown(f.name),
                 "status": str(f.status),
                 "sha256": f.sha256,
                 "archived": False,
@@ -46,7 +55,7 @@ def write_archive(
             if f.sha256 is not None and f.status not in SKIPPED:
                 data = _bytes(f.path)
                 if data is not None and hashlib.sha256(data).hexdigest() == f.sha256:
-                    _add(book, f"{FOLDER}/{f.name}", data, zipfile.ZIP_DEFLATED)
+                    _add(book, f"{FOLDER}/{shown(f.name)}", data, zipfile.ZIP_DEFLATED)
                     entry.update(archived=True, size=len(data), cached=f.cached)
             entries.append(entry)
         run = io.StringIO()

@@ -39,6 +39,7 @@ from xlfunding.month.inbox import CACHE_FOLDER, FileResult, mtime_of, sha256_of
 from xlfunding.month.reading import PARALLEL_FROM, read_encoded
 from xlfunding.problems import Problem
 from xlfunding.settings import Settings
+from xlfunding.text import shown
 
 FOLDER = CACHE_FOLDER  # in the returns folder; never read as a return
 DATABASE = "resultats.sqlite"
@@ -127,7 +128,7 @@ class ResultCache:
             row = self.connection.execute(
                 "SELECT data, checksum FROM results WHERE sha256 = ? AND settings = ? AND "
                 "version = ? AND name IN ('', ?)",
-                (sha256, self.settings, self.version, name),
+                (sha256, self.settings, self.version, shown(name)),  # SQLite holds UTF-8
             ).fetchone()
         except sqlite3.OperationalError:  # locked past the timeout: read the file instead
             return None
@@ -163,7 +164,7 @@ class ResultCache:
             return
         # A message that names the file (none does today) is only valid under that name.
         name = result.path.name
-        tied = name if any(name in p.message for p in result.problems) else ""
+        tied = shown(name) if any(name in p.message for p in result.problems) else ""
         self.pending.append((sha256, self.settings, self.version, tied, text, _check(text)))
         if len(self.pending) >= COMMIT_EVERY:
             self.commit()

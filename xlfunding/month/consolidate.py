@@ -9,14 +9,9 @@ Rules (the README and the report say the same):
   settings). A file that crashes or exhausts the reader is ``illisible``; the batch goes on.
 * **A file with any error contributes nothing.** All its rows are rejected, so a half-corrected
   return never enters the annex; the sponsor corrects it and sends it again.
-* **Newest return wins.** Two templates locked to the same sponsor: the one saved last counts,
-  by the workbook's own save time (docProps/core.xml ``dcterms:modified``, which Excel sets;
-  a workbook without one counts as older), then the file's modification time, then the name
-  (the one that sorts last). It counts even if it has errors: an outdated return never stands
-  in for a newer one. The older ones are ``remplacé`` and their rows rejected. An unreadable
-  file replaces nothing.
-* **The same action twice** (same sponsor and title, case aside, in two files) is kept once,
-  from the newest file by the same rule; each other copy is rejected (``duplicate-action``).
+* **Newest return wins; the same action is taken once** (``newest``): of a sponsor's returns
+  (locked to it, or generic with only its actions), the newest counts, even with errors, and
+  what the older ones still held is reported; an action in two files is kept from the newest.
 * **The ledger balances, checked in code**: files found = read + skipped + unreadable, actions
   read = accepted + rejected; a violation is a bug (``ConsolidationBug``), never silent.
 * The run is **complete** when no error was found and some action accepted (exit code 0).
@@ -24,8 +19,6 @@ Rules (the README and the report say the same):
 
 from __future__ import annotations
 
-import datetime as dt
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,9 +26,8 @@ from pathlib import Path
 from xlfunding.errors import ConsolidationBug
 from xlfunding.model import Programme
 from xlfunding.month.cache import ResultCache, read_through
-from xlfunding.month.evolutions import Evolutions, action_key, compare
+from xlfunding.month.evolutions import Evolutions, compare
 from xlfunding.month.inbox import (
-    OLDEST,
     READ,
     SKIPPED,
     UNREAD,
@@ -45,9 +37,10 @@ from xlfunding.month.inbox import (
     find_inputs,
     triage,
 )
+from xlfunding.month.newest import deduplicate, supersede
 from xlfunding.month.parallel import without_cycle_collector
 from xlfunding.month.reading import read_returns, with_progress
-from xlfunding.problems import CODES, Problem, Severity
+from xlfunding.problems import Problem, Report, Severity
 from xlfunding.settings import Settings, load_settings
 
 __all__ = [
@@ -114,10 +107,13 @@ def consolidate(
     strict: bool = False,
     previous: Path | str | Programme | None = None,
     progress: bool = False,
+    named: bool = False,
     cache: Path | str | None = None,
 ) -> Consolidation:
     """Read every return under the folder(s), apply the rules above. ``previous``: an earlier
-    annex written by this tool (its path, or its Programme) to compare with. ``cache``: the
+    annex written by this tool (its path, or its Programme) to compare with. ``named``: the
+    paths are files the user named (``validate``, ``annex``): each is read as given (a hidden
+    name, a lock file or a folder is the reader's to judge), shown by its path. ``cache``: the
     folder of the cache (``xlfunding.month.cache``): a file whose bytes, settings and version
     are there is taken from it instead of being read; the result is the same."""
     settings = settings or load_settings()
@@ -127,8 +123,8 @@ def consolidate(
 
         before, origin = read_annex(previous, settings), Path(previous)
     folder = Path(cache) if cache is not None else None
-    found = find_inputs(paths_or_folder, cache=folder)
-    skipped, to_read = triage(found)
+    found = find_inputs(paths_or_folder, named=named, cache=folder)
+    skipped, to_read = triage(found, named=named)
     waiting = {p.path: p for p in to_read if p.status is Status.VALID}
     results = [p for p in to_read if p.status is not Status.VALID]
     store, notices = ResultCache.open(folder, settings) if folder else (None, [])
@@ -152,8 +148,8 @@ def consolidate(
         for index, (path, _) in enumerate(found):
             order.setdefault(path, index)
         files = sorted([*skipped, *results], key=lambda f: order[f.path])
-        _supersede(files)
-        _deduplicate(files)
+        supersede(files)
+        deduplicate(files)
         programme = Programme(
             settings,
             tuple(r.action for f in files for r in f.rows if r.accepted and r.action is not None),
@@ -161,70 +157,6 @@ def consolidate(
         ledger = _ledger(files, len(found), programme)
     changes = compare(before, programme, origin) if isinstance(before, Programme) else None
     return Consolidation(settings, files, programme, ledger, strict, changes, notices)
-
-
-def _supersede(files: list[FileResult]) -> None:
-    by_sponsor: dict[str, list[FileResult]] = defaultdict(list)
-    for f in files:
-        if f.status in (Status.VALID, Status.ERRORS) and f.sponsor:
-            by_sponsor[f.sponsor].append(f)
-    for sponsor, group in by_sponsor.items():
-        group.sort(key=FileResult.recency, reverse=True)
-        kept = group[0]
-        for old in group[1:]:
-            old.status, old.note = Status.SUPERSEDED, f"remplacé par « {kept.name} »"
-            old.problems = [
-                Problem.make(
-                    "superseded-file",
-                    file=old.path,
-                    value=kept.name,
-                    kept=kept.name,
-                    why=_newer(kept, old),
-                    sponsor=sponsor,
-                )
-            ]
-            for row in old.rows:
-                row.reason = f"retour remplacé par « {kept.name} »"
-        if len(group) > 1:
-            kept.note = "retenu ; remplace " + ", ".join(f"« {o.name} »" for o in group[1:])
-
-
-def _newer(kept: FileResult, old: FileResult) -> str:
-    """Why ``kept`` counts as the newer return, in French."""
-    why = CODES["superseded-file"]
-    if (kept.modified or OLDEST) != (old.modified or OLDEST):
-        return why.text("saved", when=kept.modified)
-    if kept.mtime != old.mtime:
-        return why.text("modified", when=dt.datetime.fromtimestamp(kept.mtime or 0, dt.UTC))
-    return why.text("same-dates")
-
-
-def _deduplicate(files: list[FileResult]) -> None:
-    seen: dict[tuple[str, str], tuple[FileResult, RowResult]] = {}
-    valid = sorted(
-        (f for f in files if f.status is Status.VALID), key=FileResult.recency, reverse=True
-    )
-    for f in valid:
-        for row in f.rows:
-            if row.action is None or not row.accepted:
-                continue
-            kept, first = seen.setdefault(action_key(row.action), (f, row))
-            if first is row:
-                continue
-            row.reason = f"action en double : déjà retenue depuis « {kept.name} » ligne {first.row}"
-            f.status = Status.DUPLICATE_ACTIONS
-            f.problems.append(
-                Problem.make(
-                    "duplicate-action",
-                    variant="" if first.action == row.action else "different",
-                    kept=kept.name,
-                    row=first.row,
-                    file=row.file,
-                    sheet=row.sheet,
-                    cell=row.action.source.cell("title") if row.action.source else None,
-                    value=row.title,
-                )
-            )
 
 
 def _ledger(files: list[FileResult], found: int, programme: Programme) -> Ledger:
@@ -251,3 +183,17 @@ def _ledger(files: list[FileResult], found: int, programme: Programme) -> Ledger
     if not balanced:
         raise ConsolidationBug(f"{ConsolidationBug.__doc__} {ledger}")
     return ledger
+
+
+def check_files(paths: Iterable[Path | str], settings: Settings | None = None) -> Report:
+    """The files named to ``validate`` or ``annex``, under the rules of ``consolidate``: a
+    byte-identical copy (or the same path twice) read once, the newest return of each sponsor
+    counted. One Report; its actions are those an annex would take."""
+    result = consolidate(list(paths), settings, named=True)
+    report = Report(files=[f.path for f in result.files], actions=list(result.programme.actions))
+    for f in result.files:
+        report.problems.extend(f.problems)
+        if f.status in UNREAD:
+            report.unreadable.append(f.path)
+        report.rejected.extend((row.file, row.row) for row in f.rows if not row.accepted)
+    return report

@@ -30,11 +30,11 @@ PERCENT_STEP = Decimal("0.01")
 
 def action_key(action: Action) -> tuple[str, str]:
     """Sponsor and title, case and spacing aside: what makes two actions the same action."""
-    return (_folded(action.sponsor), " ".join(action.title.split()).casefold())
+    return (folded(action.sponsor), " ".join(action.title.split()).casefold())
 
 
 @functools.lru_cache(maxsize=1024)
-def _folded(text: str) -> str:  # sponsors: a few names, a hundred thousand times
+def folded(text: str) -> str:  # sponsors: a few names, a hundred thousand times
     return " ".join(text.split()).casefold()
 
 

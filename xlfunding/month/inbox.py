@@ -145,13 +145,19 @@ def _row_of(packed: tuple[Any, ...]) -> RowResult:
 
 
 def find_inputs(
-    paths_or_folder: Path | str | Iterable[Path | str], *, cache: Path | None = None
+    paths_or_folder: Path | str | Iterable[Path | str],
+    *,
+    named: bool = False,
+    cache: Path | None = None,
 ) -> list[tuple[Path, str]]:
     """Every file under the folder(s), sorted, with the name the report shows; not those of a
-    cache folder (``.xlfunding-cache``, or ``cache``)."""
+    cache folder (``.xlfunding-cache``, or ``cache``). ``named``: the paths as given (no folder
+    walked), each shown by its path."""
     if isinstance(paths_or_folder, str | Path):
         paths_or_folder = [paths_or_folder]
     items = [Path(p) for p in paths_or_folder]
+    if named:
+        return [(item, str(item)) for item in items]
     found: list[tuple[Path, str]] = []
     for item in items:
         if not item.is_dir():
@@ -166,14 +172,21 @@ def find_inputs(
     return found
 
 
-def triage(found: Sequence[tuple[Path, str]]) -> tuple[list[FileResult], list[FileResult]]:
+def triage(
+    found: Sequence[tuple[Path, str]], *, named: bool = False
+) -> tuple[list[FileResult], list[FileResult]]:
     """Set aside lock files, hidden files and byte-identical copies (the copy with the shortest
-    name is read: copies add « (1) » or « - Copie »); the rest are to be read, returned as
-    placeholders carrying their name and SHA-256."""
+    name is read: copies add « (1) » or « - Copie »; the same path twice is read once); the
+    rest are to be read, returned as placeholders carrying their name and SHA-256. ``named``:
+    files the user named; only copies are set aside, the reader judges the rest."""
     skipped: list[FileResult] = []
     to_read: list[FileResult] = []
     for path, name in found:
-        if path.name.startswith("~$"):
+        if named and _not_a_regular_file(path) is not None:
+            to_read.append(FileResult(path, Status.VALID, name))  # the reader says what it is
+        elif named:
+            to_read.append(_placeholder(path, name))
+        elif path.name.startswith("~$"):
             skipped.append(
                 FileResult(
                     path,
@@ -203,32 +216,36 @@ def triage(found: Sequence[tuple[Path, str]]) -> tuple[list[FileResult], list[Fi
                 )
             )
         else:
-            try:
-                to_read.append(FileResult(path, Status.VALID, name, sha256_of(path)))
-            except OSError as exc:
-                to_read.append(
-                    FileResult(
-                        path,
-                        Status.UNREADABLE,
-                        name,
-                        problems=[
-                            Problem.from_error(UnreadableFile(path, exc.strerror or str(exc)))
-                        ],
-                    )
-                )
-    kept: dict[str, str] = {}
+            to_read.append(_placeholder(path, name))
+    kept: dict[str, FileResult] = {}
     for f in sorted(to_read, key=lambda f: (len(f.name), f.name)):
-        if f.sha256 is not None:
-            kept.setdefault(f.sha256, f.name)
+        if (key := _identity(f)) is not None:
+            kept.setdefault(key, f)
     for f in to_read:
-        if f.sha256 is not None and kept[f.sha256] != f.name:
-            original = kept[f.sha256]
+        if (key := _identity(f)) is not None and kept[key] is not f:
+            original = kept[key].name
             f.status, f.note = Status.DUPLICATE_FILE, f"copie de « {original} »"
             f.problems = [
                 Problem.make("duplicate-file", file=f.path, value=original, original=original)
             ]
     skipped += [f for f in to_read if f.status is Status.DUPLICATE_FILE]
     return skipped, [f for f in to_read if f.status is not Status.DUPLICATE_FILE]
+
+
+def _identity(f: FileResult) -> str | None:
+    """What makes two files to read the same: their bytes, or (not hashed) their path."""
+    if f.sha256 is not None:
+        return f.sha256
+    return f"path:{f.path.absolute()}" if f.status is Status.VALID else None
+
+
+def _placeholder(path: Path, name: str) -> FileResult:
+    """A file to read, with its SHA-256; unreadable when it cannot even be hashed."""
+    try:
+        return FileResult(path, Status.VALID, name, sha256_of(path))
+    except OSError as exc:
+        why = UnreadableFile(path, exc.strerror or str(exc))
+        return FileResult(path, Status.UNREADABLE, name, problems=[Problem.from_error(why)])
 
 
 def _cache_folder(folder: Path, cache: Path | None) -> bool:

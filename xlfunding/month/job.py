@@ -4,6 +4,7 @@ report, print the JSON or the summary, and return the exit code."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -14,6 +15,7 @@ from xlfunding.month.cache import default_folder
 from xlfunding.month.consolidate import consolidate
 from xlfunding.month.parallel import without_cycle_collector
 from xlfunding.settings import Settings, load_settings
+from xlfunding.write.output import check_output
 
 
 def run_consolidate(
@@ -46,9 +48,10 @@ def run_consolidate(
         chosen = settings if isinstance(settings, Settings) else load_settings(settings)
         if not inbox.is_dir():
             raise UnreadableFile(inbox, "dossier des retours introuvable")
+        inputs = [Path(previous) if previous is not None else None, chosen.path]
         outputs = [p for p in (output, report, archive) if p is not None]
         for path in outputs:
-            out.check_outputs(path, inbox, force)
+            check_outputs(path, inbox, force, inputs)
         if len({p.resolve() for p in outputs}) < len(outputs):
             raise OutputError(
                 outputs[-1], "l'annexe, le rapport et l'archive doivent être des fichiers distincts"
@@ -58,14 +61,14 @@ def run_consolidate(
                 inbox, chosen, strict=strict, previous=previous, progress=True, cache=folder
             )
             annex = (
-                out.write_annex_of(result, output, show_sources, force)
+                out.write_annex_of(result, output, show_sources, force, inputs)
                 if result.writes_annex
                 else None
             )
             if report is not None:
-                out.write_report(result, report, force=force, annex=annex)
+                out.write_report(result, report, force=force, annex=annex, inputs=inputs)
             if archive is not None:
-                write_archive(result, archive, annex=annex, force=force)
+                write_archive(result, archive, annex=annex, force=force, inputs=inputs)
     except XlfundingError as exc:
         print(f"✗ {exc.message}", file=sys.stderr)
         return 2
@@ -74,3 +77,17 @@ def run_consolidate(
     else:
         stdout.write(out.summary_text(result, annex, report) + "\n")
     return 0 if result.complete else 1
+
+
+def check_outputs(
+    path: Path, inbox: Path, force: bool, inputs: Sequence[Path | None] = ()
+) -> None:
+    """Refuse an output we cannot write or that is one of the ``inputs`` (the previous annex,
+    the settings), and one inside the inbox (it would be read back)."""
+    check_output(path, force=force, inputs=inputs)
+    if path.resolve().is_relative_to(inbox.resolve()):
+        raise OutputError(
+            path,
+            "il est dans le dossier des retours, où il serait relu à la "
+            "prochaine consolidation : écrivez-le dans un autre dossier",
+        )

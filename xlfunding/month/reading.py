@@ -20,6 +20,7 @@ from xlfunding.month import cachecodec, parallel
 from xlfunding.month.inbox import FileResult, RowResult, Status, mtime_of
 from xlfunding.problems import Problem, Report
 from xlfunding.settings import Settings
+from xlfunding.text import shown
 
 if TYPE_CHECKING:
     from xlfunding.read.template import TemplateRead
@@ -213,5 +214,6 @@ def with_progress(results: Iterator[FileResult], total: int, enabled: bool) -> I
     with Progress(console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task("Lecture des retours", total=total)
         for result in results:
-            bar.update(task, advance=1, description=f"Lecture des retours : {result.name[:40]}")
+            name = shown(result.name)[:40]
+            bar.update(task, advance=1, description=f"Lecture des retours : {name}")
             yield result

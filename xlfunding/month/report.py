@@ -21,17 +21,18 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 import xlsxwriter
 
-from xlfunding.errors import OutputError
 from xlfunding.money import format_euros
 from xlfunding.month.evolutions import write_evolutions_sheet
 from xlfunding.month.inbox import SKIPPED, FileResult
 from xlfunding.problems import Report, Severity, json_value
 from xlfunding.render import neutralise, report_text, totals_line
+from xlfunding.text import shown
 from xlfunding.threshold import pairs
 from xlfunding.write import styles
 from xlfunding.write.output import atomic_path, check_output
@@ -70,19 +71,15 @@ def reading(f: FileResult) -> str:
     return "cache" if f.cached else "non lu" if f.status in SKIPPED else "lu"
 
 
-def check_outputs(path: Path, inbox: Path, force: bool) -> None:
-    """Refuse an output we cannot write, and one inside the inbox (it would be read back)."""
-    check_output(path, force=force)
-    if path.resolve().is_relative_to(inbox.resolve()):
-        raise OutputError(
-            path,
-            "il est dans le dossier des retours, où il serait relu à la "
-            "prochaine consolidation : écrivez-le dans un autre dossier",
-        )
-
-
-def write_annex_of(result: Consolidation, output: Path, show_sources: bool, force: bool) -> Path:
-    """The annex of the accepted actions, with the « Évolutions » sheet against last month."""
+def write_annex_of(
+    result: Consolidation,
+    output: Path,
+    show_sources: bool,
+    force: bool,
+    inputs: Iterable[Path | None] = (),
+) -> Path:
+    """The annex of the accepted actions, with the « Évolutions » sheet against last month;
+    never over a return read nor the other ``inputs``."""
     from xlfunding.write.annex import write_annex
 
     changes = result.evolutions
@@ -92,7 +89,7 @@ def write_annex_of(result: Consolidation, output: Path, show_sources: bool, forc
         output,
         force=force,
         show_sources=show_sources,
-        inputs=[f.path for f in result.files],
+        inputs=[*(f.path for f in result.files), *inputs],
         extra_sheets=sheets,
     )
 
@@ -191,15 +188,22 @@ def summary_text(result: Consolidation, annex: Path | None, report: Path | None)
             f"✗ Consolidation incomplète : {len(result.errors)} erreur(s), "
             f"{ledger.actions_rejected} action(s) écartée(s) — voir ci-dessus."
         )
-    return "\n".join(lines)
+    return shown("\n".join(lines))
 
 
 def write_report(
-    result: Consolidation, path: Path | str, *, force: bool = False, annex: Path | None = None
+    result: Consolidation,
+    path: Path | str,
+    *,
+    force: bool = False,
+    annex: Path | None = None,
+    inputs: Iterable[Path | None] = (),
 ) -> Path:
-    """Write the report workbook, atomically; never over one of the files read."""
+    """Write the report workbook, atomically; never over one of the files read (the returns,
+    the settings, the other ``inputs``) nor over the annex just written."""
     path = Path(path)
-    check_output(path, force=force, inputs=[f.path for f in result.files])
+    read = [*(f.path for f in result.files), result.settings.path, *inputs, annex]
+    check_output(path, force=force, inputs=read)
     with atomic_path(path) as temporary:
         book = styles.open_workbook(temporary)
         _Sheets(book, result, annex).write()

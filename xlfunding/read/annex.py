@@ -9,17 +9,31 @@ printed budget text is never parsed.
 from __future__ import annotations
 
 import json
-import zipfile
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from xlfunding import layout as L
-from xlfunding.errors import NotAnAnnex, UnreadableFile, WrongProgramme
+from xlfunding.errors import (
+    HostileFile,
+    NotAnAnnex,
+    NotAnXlsx,
+    UnreadableFile,
+    WrongProgramme,
+    XlfundingError,
+)
 from xlfunding.model import Action, Location, Programme
 from xlfunding.money import ZERO, AmountError, parse_amount
+from xlfunding.read.archive import spaced
+from xlfunding.read.xlsx import SheetInfo, XlsxFile
 from xlfunding.settings import Settings, settings_from_json
+
+# An annex holds a whole programme: a consolidation of a thousand returns is some ten thousand
+# rows. Beyond these, or the archive's own bounds, it is refused (a cell at XFD1048576 is one
+# cell, kept as such: no grid is ever allocated).
+MAX_ANNEX_ROWS = 200_000
+MAX_ANNEX_CELLS = 3_000_000
 
 
 @dataclass(frozen=True)
@@ -52,10 +66,13 @@ def read_annex(path: Path | str, settings: Settings | None = None) -> Programme:
 
 
 def open_annex(path: Path | str, settings: Settings | None = None) -> AnnexRead:
-    """``read_annex``, keeping what the import compares: the layout and every row's values."""
+    """``read_annex``, keeping what the import compares: the layout and every row's values.
+
+    The annex goes through the same defended engine as a return (``XlsxFile``: zip and XML
+    bounds, defused parser, only the cells with data kept), with room for a large programme;
+    a damaged or hostile annex is an ``UnreadableFile`` naming it, never a traceback."""
     path = Path(path)
-    book = _open(path)
-    try:
+    with _open(path) as book:
         meta = _metadata(book, path)
         stored = _stored_settings(meta, path)
         if settings is None:
@@ -67,34 +84,60 @@ def open_annex(path: Path | str, settings: Settings | None = None) -> AnnexRead:
             )
         try:
             layout = json.loads(meta["layout"])
-            sheet = book[layout["sheet"]]
-            rows = dict(enumerate(sheet.iter_rows(values_only=True), start=1))
+            sheet = book.sheet(layout["sheet"])
+            if sheet is None:
+                raise KeyError(layout["sheet"])
+            rows = _values(book, sheet)
             actions = _actions(rows, layout, path)
+        except XlfundingError:  # the file's damage, said by the engine: not the layout's
+            raise
         except (KeyError, ValueError, TypeError) as exc:
             raise NotAnAnnex(path, "la description de la mise en page est illisible") from exc
-    finally:
-        book.close()
     return AnnexRead(path, Programme(settings, actions), layout, rows)
 
 
-def _open(path: Path) -> Any:
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
+class _AnnexFile(XlsxFile):
+    """A return's engine, bounded for an annex: a whole programme, not one sponsor's rows."""
 
+    def check_data_size(self, sheet: SheetInfo, rows: int, cells: int) -> None:
+        if rows > MAX_ANNEX_ROWS or cells > MAX_ANNEX_CELLS:
+            raise HostileFile(
+                self.path,
+                f"la feuille « {sheet.name} » a plus de {spaced(MAX_ANNEX_ROWS)} lignes ou "
+                f"{spaced(MAX_ANNEX_CELLS)} cellules remplies : ce n'est pas une annexe "
+                "écrite par xlfunding, ou elle a été agrandie depuis",
+            )
+
+
+def _open(path: Path) -> _AnnexFile:
     if not path.is_file():
-        raise UnreadableFile(path, "fichier introuvable")
+        raise UnreadableFile(path, "fichier introuvable" if not path.exists() else "pas un fichier")
     try:
-        return load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as exc:
-        raise NotAnAnnex(path, "ce n'est pas un classeur .xlsx lisible") from exc
+        return _AnnexFile(path)
+    except NotAnXlsx as exc:
+        raise NotAnAnnex(path, exc.detail or "ce n'est pas un classeur .xlsx lisible") from exc
 
 
-def _metadata(book: Any, path: Path) -> dict[str, str]:
-    if L.META_SHEET not in book.sheetnames:
+def _values(book: XlsxFile, sheet: SheetInfo) -> dict[int, tuple[Any, ...]]:
+    """Each row with data, 1-based, as its values from column A (None where empty, and for a
+    formula without a saved value; an error's text, « #REF! », for an error)."""
+    rows: dict[int, tuple[Any, ...]] = {}
+    for number, cells in book.rows(sheet):
+        placed = {L.column_index(letter): cell.value for letter, cell in cells.items()}
+        values: list[Any] = [None] * (max(placed) + 1)
+        for index, value in placed.items():
+            values[index] = value
+        rows[number] = tuple(values)
+    return rows
+
+
+def _metadata(book: XlsxFile, path: Path) -> dict[str, str]:
+    sheet = book.sheet(L.META_SHEET)
+    if sheet is None:
         raise NotAnAnnex(path)
     meta: dict[str, str] = {}
-    for row in book[L.META_SHEET].iter_rows(max_col=2, values_only=True):
-        if len(row) == 2 and isinstance(row[0], str) and isinstance(row[1], str):
+    for row in _values(book, sheet).values():
+        if len(row) >= 2 and isinstance(row[0], str) and isinstance(row[1], str):
             meta[row[0]] = row[1]
     if meta.get("format") != L.ANNEX_FORMAT:
         raise NotAnAnnex(path)

@@ -17,11 +17,13 @@ DIGITS = re.compile(r"[0-9]{1,9}")
 @dataclass(frozen=True, slots=True)
 class Cell:
     """One cell as saved: ``kind`` is n (number), s (text), b (boolean), e (error), or None
-    (a formula with no saved value); ``formula`` is the formula text without "=", if any."""
+    (a formula with no saved value); ``formula`` is the formula text without "=", if any;
+    ``shown``, for a number, "date" or "percent" when its format shows it so."""
 
     kind: str | None
     value: object
     formula: str | None = None
+    shown: str | None = None
 
 
 def split_ref(ref: str) -> tuple[str, int]:
@@ -37,7 +39,10 @@ def split_ref(ref: str) -> tuple[str, int]:
 
 def decode_cell(kind: str, raw: str | None, formula: str | None, strings: list[str]) -> Cell | None:
     """The cell of ``<c t="kind">`` with its saved value ``raw`` and its formula: a shared string
-    looked up, a number as Excel shows it; None for a cell with neither (formatted, empty)."""
+    looked up, a number as Excel shows it; None for a cell with neither (formatted, empty).
+    A formula pretty-printed (spaces and line breaks around it) is read without them."""
+    if formula is not None:
+        formula = formula.strip()
     if kind == "inlineStr":
         return Cell("s", raw or "", formula) if raw or formula is not None else None
     if raw is None:

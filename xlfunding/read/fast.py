@@ -23,7 +23,7 @@ from xlfunding.errors import UnreadableFile
 from xlfunding.layout import column_index, column_letter
 from xlfunding.money import excel_decimal
 from xlfunding.read.archive import BROKEN, MAX_ELEMENTS, MAX_PARSED_BYTES, broken
-from xlfunding.read.cells import Cell, split_ref
+from xlfunding.read.cells import Cell, decode_cell, split_ref
 from xlfunding.read.xlsx import MAX_DATA_ROWS, SheetInfo, XlsxFile
 
 try:
@@ -41,9 +41,15 @@ OVERLAP = 64 * 1024  # longer than any one cell's XML (a formula has at most 8 1
 _ROW = re.compile(rb'<row\b[^>]*?\br="(\d+)"')
 _HIDDEN_ROW = re.compile(rb'<row\b[^>]*?\bhidden="(?:1|true)"[^>]*>')
 _ERROR = re.compile(rb'<c\b[^>]*?\bt="e"[^>]*?(?:/>|>.*?</c>)', re.S)
+# Spaces and line breaks between the tags (a pretty-printed sheet) are allowed.
 _NO_VALUE = re.compile(
-    rb"<c\b([^>]*)>(?:<f\b[^>]*/>|<f\b[^>]*>([^<]*)</f>)(?:<v\s*/>|<v></v>)?</c>"
+    rb"<c\b([^>]*)>\s*(?:<f\b[^>]*/>|<f\b[^>]*>([^<]*)</f>)\s*(?:<v\s*/>|<v></v>)?\s*</c>"
 )
+_SPACED_ENDS = (b" </c>", b"\n</c>")  # pretty-printed: a line break or an indent
+# A saved number that is not one as calamine parses it (" 4000 ", "4000,5"): the safe
+# reader's decoding decides, for the cells of type n.
+_ODD_VALUE = re.compile(rb"<v>([^<]*?[^0-9.eE+\-<][^<]*)</v>")
+_TYPE = re.compile(rb'\bt="([^"]*)"')
 # An attribute ending in ``r`` whose value is neither a row number nor a cell reference in
 # columns A to BL ("MAX_FAST_COLUMNS"): the literal start keeps the search in C.
 _UNUSUAL_REF = re.compile(rb'r="(?![0-9]{1,7}"|(?:[A-Z]|A[A-Z]|B[A-L])[0-9]{1,7}")')
@@ -72,6 +78,10 @@ class _Scan:
     doubtful: bool = False  # rows out of order, a malformed reference: the safe reader judges
     size: int = 0  # bytes of XML
     elements: int = 0  # start tags, as the safe reader counts them for its bounds
+    # the styles that show a number as a date or a percentage: their marks and their cells
+    kinds: dict[int, str] = field(default_factory=dict)
+    marks: tuple[bytes, ...] = ()
+    styled: re.Pattern[bytes] | None = None
 
     @property
     def fast(self) -> bool:
@@ -151,6 +161,10 @@ class FastXlsxFile(XlsxFile):
         starts after the cut (the last row start before the chunk's final ``OVERLAP`` bytes)
         is left for the next pass, which sees it again followed by the next chunk."""
         scan = _Scan()
+        if self.kinds:
+            scan.kinds = self.kinds
+            scan.marks = tuple(b's="%d"' % index for index in self.kinds)
+            scan.styled = _styled_cells(self.kinds)
         pending = b""
         # An element takes three bytes at least: a small sheet needs no counting.
         count = self.zip.getinfo(sheet.part).file_size // 3 + self.elements > MAX_ELEMENTS
@@ -195,7 +209,8 @@ def _scan_window(data: bytes, limit: int, scan: _Scan, whole: bool = False) -> N
     special = []
     if b't="e"' in data:
         special.append((_ERROR, _error_cell))
-    if any(mark in data for mark in (b"</f></c>", b"/></c>", b"<v></v>", b"<v/>")):
+    marks = (b"</f></c>", b"/></c>", b"<v></v>", b"<v/>")
+    if any(mark in data for mark in (*marks, *_SPACED_ENDS)):
         special.append((_NO_VALUE, _no_value_cell))
     for pattern, make in special:
         for match in pattern.finditer(data):
@@ -206,6 +221,53 @@ def _scan_window(data: bytes, limit: int, scan: _Scan, whole: bool = False) -> N
                 scan.without_ref = True
             else:
                 scan.special[ref[1].decode()] = make(match[0])
+    _odd_values(data, limit, scan)
+    if scan.styled is not None and any(mark in data for mark in scan.marks):
+        _shown_cells(data, limit, scan, scan.styled)
+
+
+def _odd_values(data: bytes, limit: int, scan: _Scan) -> None:
+    """Numbers saved with spaces or a comma: calamine reads them as text (or fails), the
+    safe reader as a number or a #NOMBRE? error; the safe reader's reading is put in place."""
+    for match in _ODD_VALUE.finditer(data, 0, limit):
+        start = data.rfind(b"<c ", 0, match.start())
+        head = data[start : data.find(b">", start)] if start >= 0 else b""
+        kind = _TYPE.search(head)
+        if start < 0 or (kind is not None and kind[1] != b"n"):
+            continue
+        ref = _REF.search(head)
+        formula = _F_TEXT.search(data, start, match.start())
+        text = _xml_text(formula[1].decode()) if formula else None
+        cell = decode_cell("n", _xml_text(match[1].decode()), text, [])
+        if ref is None:
+            scan.without_ref = True
+        elif cell is not None:
+            scan.special[ref[1].decode()] = cell
+
+
+def _styled_cells(kinds: dict[int, str]) -> re.Pattern[bytes]:
+    """A cell whose style is one of ``kinds``, with its attributes and content."""
+    styles = b"|".join(b"%d" % index for index in sorted(kinds))
+    return re.compile(rb'<c\b([^>]*?\bs="(' + styles + rb')"[^>]*)(?<!/)>(.*?)</c>', re.S)
+
+
+def _shown_cells(data: bytes, limit: int, scan: _Scan, pattern: re.Pattern[bytes]) -> None:
+    """The numbers shown as a date or a percentage: calamine gives a date as a datetime (and
+    a percentage as a bare number), the safe reader the saved number with its ``shown``."""
+    for match in pattern.finditer(data):
+        attributes, style, inner = match.groups()
+        kind = re.search(rb'\bt="([^"]*)"', attributes)
+        value = _V_TEXT.search(inner)
+        if match.start() >= limit or (kind and kind[1] != b"n") or not value or not value[1]:
+            continue
+        ref = _REF.search(match[0])
+        cell = decode_cell("n", value[1].decode(), None, [])
+        if ref is None:
+            scan.without_ref = True
+        elif cell is not None and cell.kind == "n":
+            formula = _F_TEXT.search(inner)
+            text = _xml_text(formula[1].decode()).strip() if formula else None
+            scan.special[ref[1].decode()] = Cell("n", cell.value, text, scan.kinds[int(style)])
 
 
 def _doubtful_refs(data: bytes, whole: bool = False) -> bool:
@@ -236,13 +298,13 @@ def _error_cell(xml: bytes) -> Cell:
     return Cell(
         "e",
         value[1].decode() if value else "#ERREUR",
-        _xml_text(formula[1].decode()) if formula else None,
+        _xml_text(formula[1].decode()).strip() if formula else None,
     )
 
 
 def _no_value_cell(xml: bytes) -> Cell:
     formula = _F_TEXT.search(xml)
-    return Cell(None, None, _xml_text(formula[1].decode()) if formula else "")
+    return Cell(None, None, _xml_text(formula[1].decode()).strip() if formula else "")
 
 
 def _xml_text(text: str) -> str:

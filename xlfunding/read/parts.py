@@ -86,11 +86,14 @@ class WorkbookPart(Handler):
         self.names: dict[str, list[tuple[str, int | None]]] = {}
         self._name: tuple[str, int | None] | None = None
         self._text: list[str] = []
+        self.date1904 = False  # serials count days from 1904 (old Mac workbooks)
 
     def start(self, name: str, attrs: dict[str, str]) -> None:
         self.elements += 1
         local = local_name(name)
-        if local == "sheet":
+        if local == "workbookPr":
+            self.date1904 = attrs.get("date1904") in ("1", "true")
+        elif local == "sheet":
             rid = next((v for k, v in attrs.items() if local_name(k) == "id"), "")
             self.sheets.append((attrs.get("name", ""), attrs.get("state", "visible"), rid))
         elif local == "definedName":
@@ -198,3 +201,31 @@ def _when(text: str) -> dt.datetime | None:
     except ValueError:
         return None
     return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+
+
+class Styles(Handler):
+    """The custom number formats (id -> code) and the number format of each cell style
+    (``cellXfs``, in order: a cell's ``s`` is an index into it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.formats: dict[int, str] = {}
+        self.styles: list[int] = []
+        self._in_xfs = False
+
+    def start(self, name: str, attrs: dict[str, str]) -> None:
+        self.elements += 1
+        local = local_name(name)
+        if local == "numFmt":
+            number = attrs.get("numFmtId", "")
+            if DIGITS.fullmatch(number):
+                self.formats[int(number)] = attrs.get("formatCode", "")
+        elif local == "cellXfs":
+            self._in_xfs = True
+        elif local == "xf" and self._in_xfs:
+            number = attrs.get("numFmtId", "0")
+            self.styles.append(int(number) if DIGITS.fullmatch(number) else 0)
+
+    def end(self, name: str) -> None:
+        if local_name(name) == "cellXfs":
+            raise Stop

@@ -15,9 +15,12 @@ from xlfunding.read.parts import Corrupt, Handler, RichText, Stop, local_name
 class SheetHandler(Handler):
     """Cells of a worksheet's ``sheetData``, gathered row by row into ``ready``."""
 
-    def __init__(self, strings: list[str], hidden: set[int]) -> None:
+    def __init__(
+        self, strings: list[str], hidden: set[int], kinds: dict[int, str] | None = None
+    ) -> None:
         super().__init__()
         self.strings = strings
+        self.kinds = kinds or {}  # style index -> "date" or "percent"
         self.hidden = hidden
         self.ready: list[tuple[int, dict[str, Cell]]] = []
         self.rows = 0  # rows with data, and their cells
@@ -30,9 +33,9 @@ class SheetHandler(Handler):
         self.numbered = True
         self.row_hidden = False
         self.previous: int | str = 0  # the previous cell's column, or its unread reference
-        self.last_column = 0  # of the last cell with data
-        # the cell being read: reference (None if absent), type, column (if no reference)
-        self.cell: tuple[str | None, str, int] | None = None
+        # the cell being read: reference (None if absent), type, column (if no reference),
+        # and what its style shows a number as
+        self.cell: tuple[str | None, str, int, str | None] | None = None
         self.value: str | None = None
         self.formula: str | None = None
         self.inline: RichText | None = None
@@ -119,7 +122,7 @@ class SheetHandler(Handler):
         if number <= self.last_row:
             raise Corrupt(f"ligne {number} en double ou dans le désordre")
         self.row = number
-        self.row_cells, self.previous, self.last_column = {}, 0, 0
+        self.row_cells, self.previous = {}, 0
         self.row_hidden = attrs.get("hidden") in ("1", "true")
         if self.row_hidden:
             self.hidden.add(number)
@@ -137,21 +140,26 @@ class SheetHandler(Handler):
             self.previous = column
         else:
             self.previous = ref
-        self.cell = (ref, attrs.get("t", "n"), column)
+        style = attrs.get("s")
+        shown = None
+        if self.kinds and style and style.isascii() and style.isdigit():
+            shown = self.kinds.get(int(style))
+        self.cell = (ref, attrs.get("t", "n"), column, shown)
         self.value = self.formula = None
 
     def _end_cell(self) -> None:
         assert self.cell is not None
-        ref, kind, column = self.cell
+        ref, kind, column, shown = self.cell
         self.cell = None
         if self.value is None and self.formula is None:
             return  # formatted, empty
         if ref is not None:
             column = self._column(ref)
-        if column <= self.last_column:
-            raise Corrupt(f"cellule {self._ref(ref, column)} en double ou dans le désordre")
-        self.last_column = column
+        # A cell written twice, or after one to its right: placed by its reference, the last
+        # one written counts (as LibreOffice and calamine read them).
         cell = decode_cell(kind, self.value, self.formula, self.strings)
+        if cell is not None and shown is not None and cell.kind == "n":
+            cell = Cell("n", cell.value, cell.formula, shown)
         if cell is not None:
             self.row_cells[column_letter(column - 1)] = cell
 

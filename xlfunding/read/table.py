@@ -19,9 +19,17 @@ from typing import Any
 
 from xlfunding import layout as L
 from xlfunding.errors import NotATemplate
-from xlfunding.money import AmountError, cents_of_float, excel_decimal, parse_amount, to_cents
+from xlfunding.money import (
+    AmountError,
+    cents_of_float,
+    excel_decimal,
+    format_euros,
+    parse_amount,
+    to_cents,
+)
 from xlfunding.problems import Problem
 from xlfunding.read.cells import Cell
+from xlfunding.read.formats import DATE, serial, shown, shown_date
 from xlfunding.read.xlsx import SheetInfo, XlsxFile
 from xlfunding.settings import Settings
 from xlfunding.text import clean_text, label_key
@@ -200,25 +208,40 @@ class TableReader:
 
     def _usable(self, value: object, ref: str, key: str, position: int) -> object:
         """The value of a cell that is not a plain text or number: an Excel error or a formula
-        without a saved value is reported (and ``_UNUSABLE`` returned); a date becomes text."""
+        without a saved value is reported (and ``_UNUSABLE`` returned); so is a number shown
+        as a date or a percentage in an amount cell (a text cell takes what it shows)."""
         if isinstance(value, Cell):
-            if value.kind is None:
+            if value.kind is None:  # no text: a follower of a shared formula
                 formula = f"={value.formula}"
+                variant = "" if value.formula else "shared"
                 self._unusable(
-                    key, position, "formula-without-value", ref, formula, formula=formula
+                    key, position, "formula-without-value", ref, formula, formula=formula,
+                    variant=variant,
                 )
                 return _UNUSABLE
             if value.kind == "e":
                 self._unusable(key, position, "excel-error", ref, value.value, error=value.value)
                 return _UNUSABLE
+            if value.shown is not None and isinstance(value.value, Decimal):
+                text = shown(value.value, value.shown, self.book.date1904)
+                return self._shown(key, position, ref, text, value.shown, value.value)
             return value.value
         if isinstance(value, float) and not math.isfinite(value):
             return self._usable(Cell("e", "#NOMBRE!"), ref, key, position)
-        if isinstance(value, dt.datetime | dt.date | dt.time):
-            return value.isoformat()  # a number shown as a date: never an amount
-        if isinstance(value, dt.timedelta):
-            return str(value)
+        if isinstance(value, dt.datetime | dt.date | dt.time | dt.timedelta):
+            # calamine took a number for a date where the format reading above did not
+            text = str(value) if isinstance(value, dt.timedelta) else shown_date(value)
+            return self._shown(key, position, ref, text, DATE, serial(value, self.book.date1904))
         return value
+
+    def _shown(
+        self, key: str, position: int, ref: str, text: str, kind: str, number: Decimal | None
+    ) -> object:
+        if key in L.TEXT_FIELDS:
+            return text
+        saved = "?" if number is None else format(number, "f").replace(".", ",")
+        self._unusable(key, position, "invalid-amount", ref, text, variant=kind, number=saved)
+        return _UNUSABLE
 
     def _unusable(
         self, key: str, position: int, code: str, ref: str, value: object, **fields: Any
@@ -300,10 +323,16 @@ class TableReader:
         if isinstance(value, float):  # as the XML reader gives it, also in the messages
             value = excel_decimal(value)
         try:
-            return parse_amount(value)
+            amount = parse_amount(value)
         except AmountError as exc:
             self._unusable(key, position, "invalid-amount", ref, value, reason=exc)
             return None
+        # Typed as text, read as an amount: say how, unless the cell has another problem
+        # (negative, below the cent) or the text says nothing (zero).
+        if isinstance(value, str) and amount is not None and amount > 0 and to_cents(amount)[1]:
+            euros = format_euros(amount, cents=True)
+            self.problem("value-normalised", ref, value, variant="amount", text=value, euros=euros)
+        return amount
 
 
 def _transposed(rows: list[list[object]]) -> list[tuple[object, ...]]:

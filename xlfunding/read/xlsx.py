@@ -20,11 +20,13 @@ from xlfunding.errors import HostileFile, NotAnXlsx, UnreadableFile
 from xlfunding.layout import column_index
 from xlfunding.read.archive import Archive, spaced
 from xlfunding.read.cells import Cell
+from xlfunding.read.formats import style_kinds
 from xlfunding.read.parts import (
     Attributes,
     CoreProperties,
     Relationships,
     SharedStrings,
+    Styles,
     WorkbookPart,
 )
 from xlfunding.read.sheetxml import SheetHandler
@@ -55,6 +57,7 @@ class XlsxFile(Archive):
             self.workbook_part = self._main_part()
             self.sheets, self.defined_names = self._workbook()
             self._strings: list[str] | None = None
+            self._kinds: dict[int, str] | None = None
         except BaseException:
             self.zip.close()
             raise
@@ -107,6 +110,7 @@ class XlsxFile(Archive):
         ]
         if not sheets:
             raise NotAnXlsx(self.path, "le classeur n'a aucune feuille")
+        self.date1904 = handler.date1904
         return sheets, handler.names
 
     def sheet(self, name: str) -> SheetInfo | None:
@@ -128,10 +132,26 @@ class XlsxFile(Archive):
         self.read(part, handler)
         return handler.strings
 
+    @property
+    def kinds(self) -> dict[int, str]:
+        """Cell style index -> "date" or "percent", for the styles whose number format shows a
+        number so (``formats``)."""
+        if self._kinds is None:
+            rels = self._workbook_rels
+            part = next((p for p in rels.values() if p.endswith("styles.xml")), None)
+            handler = Styles()
+            if part is not None and part in self.names:
+                self.read(part, handler)
+            self._kinds = style_kinds(handler.formats, handler.styles)
+        return self._kinds
+
     def rows(self, sheet: SheetInfo) -> Iterator[tuple[int, dict[str, Cell]]]:
         """Yield (row number, {column letters: Cell}) for each row that has a cell with data,
-        in order. Rows marked hidden are noted in ``hidden_rows[sheet.part]``."""
-        handler = SheetHandler(self.strings, self.hidden_rows.setdefault(sheet.part, set()))
+        in order. Rows marked hidden are noted in ``hidden_rows[sheet.part]``; a number shown
+        as a date or a percentage says so (``Cell.shown``)."""
+        handler = SheetHandler(
+            self.strings, self.hidden_rows.setdefault(sheet.part, set()), self.kinds
+        )
         for _ in self.parse(sheet.part, handler, f"la feuille « {sheet.name} »"):
             yield from self._gathered(handler, sheet)
         yield from self._gathered(handler, sheet)  # those of the chunk that closed sheetData
@@ -139,12 +159,13 @@ class XlsxFile(Archive):
     def value_rows(self, sheet: SheetInfo) -> Iterator[tuple[int, list[object]]]:
         """Like ``rows``, each row as a list by column (A first): a text, a number (``Decimal``
         here, ``float`` from the fast engine), a boolean, None or "" when empty, or the
-        ``Cell`` itself for an error or a formula without a saved value."""
+        ``Cell`` itself for an error, a formula without a saved value, or a number shown as a
+        date or a percentage."""
         for number, cells in self.rows(sheet):
             placed = {column_index(letter): cell for letter, cell in cells.items()}
             values: list[object] = [None] * (max(placed) + 1)
             for index, cell in placed.items():
-                values[index] = cell if cell.kind in (None, "e") else cell.value
+                values[index] = cell if cell.kind in (None, "e") or cell.shown else cell.value
             yield number, values
 
     def check_data_size(self, sheet: SheetInfo, rows: int, cells: int) -> None:

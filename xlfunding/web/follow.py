@@ -151,6 +151,7 @@ def run(server: Server) -> dict[str, Any]:
     LibreOffice, the PDF, in ``<sorties>/<horodatage>/``; « Évolutions » against the previous
     run's annex."""
     from xlfunding.month import report as out
+    from xlfunding.month.job import check_outputs
     from xlfunding.write.annex import export_pdf
     from xlfunding.write.libreoffice import find_soffice
 
@@ -172,10 +173,11 @@ def run(server: Server) -> dict[str, Any]:
             result = consolidate(paths, server.settings, cache=_cache(server))
         files: list[str] = []
         note = ""
+        read = [previous, server.settings.path]  # never written over (with the returns)
         if result.programme.actions:
             annex = folder / f"annexe-{stamp}.xlsx"
-            out.check_outputs(annex, server.config.inbox, False)
-            out.write_annex_of(result, annex, False, False)
+            check_outputs(annex, server.config.inbox, False, read)
+            out.write_annex_of(result, annex, False, False, read)
             files.append(annex.name)
             if find_soffice() is not None:
                 try:
@@ -183,8 +185,8 @@ def run(server: Server) -> dict[str, Any]:
                 except XlfundingError as exc:
                     note = exc.message
         report = folder / f"rapport-{stamp}.xlsx"
-        out.check_outputs(report, server.config.inbox, False)
-        out.write_report(result, report, annex=folder / files[0] if files else None)
+        check_outputs(report, server.config.inbox, False, read)
+        out.write_report(result, report, annex=folder / files[0] if files else None, inputs=read)
         files.append(report.name)
         done = {
             "stamp": stamp,

@@ -9,6 +9,7 @@ Decimal, so a reader that does not recompute (openpyxl, pandas, previews) sees t
 
 from __future__ import annotations
 
+import functools
 import math
 import shutil
 import tempfile
@@ -42,7 +43,6 @@ from xlfunding.write.annex_layout import (
     TITLE,
     TITLE_ROW,
     TOTAL,
-    WIDTHS,
     InOrderSheet,
     Plan,
     Section,
@@ -61,16 +61,17 @@ def write_annex(
     *,
     force: bool = False,
     show_sources: bool = False,
-    inputs: Iterable[Path] = (),
+    inputs: Iterable[Path | None] = (),
     extra_sheets: Sequence[Callable[[xlsxwriter.Workbook], None]] = (),
 ) -> Path:
     """Write the annex workbook; the « Source » column is hidden unless ``show_sources``.
 
     ``extra_sheets`` are called with the open workbook after the annex's own sheets, to add
-    sheets of their own (the consolidation's « Évolutions »)."""
+    sheets of their own (the consolidation's « Évolutions »). ``inputs``: the files read to make
+    it, never overwritten (the settings file always is one)."""
     path = Path(path)
     plan = Plan.of(programme)
-    check_output(path, force=force, inputs=inputs)
+    check_output(path, force=force, inputs=[*inputs, programme.settings.path])
     with atomic_path(path) as temporary:
         book = styles.open_workbook(temporary, **OPTIONS)
         _Writer(book, plan, show_sources).write()
@@ -80,12 +81,14 @@ def write_annex(
     return path
 
 
-def export_pdf(xlsx: Path | str, pdf: Path | str, *, force: bool = False) -> Path:
-    """Print the annex workbook to PDF with LibreOffice."""
+def export_pdf(
+    xlsx: Path | str, pdf: Path | str, *, force: bool = False, inputs: Iterable[Path | None] = ()
+) -> Path:
+    """Print the annex workbook to PDF with LibreOffice; never over ``xlsx`` nor ``inputs``."""
     xlsx, pdf = Path(xlsx), Path(pdf)
     if find_soffice() is None:
         raise LibreOfficeMissing(xlsx, "impossible d'exporter en PDF")
-    check_output(pdf, force=force, inputs=[xlsx])
+    check_output(pdf, force=force, inputs=[xlsx, *inputs])
     with tempfile.TemporaryDirectory(prefix="xlfunding-pdf-") as folder:
         produced = convert(xlsx, "pdf", Path(folder))
         with atomic_path(pdf) as temporary:
@@ -110,9 +113,10 @@ def source_text(source: Location | None) -> str:
     return f"{source.file.name} — {where}" if source.file is not None else where
 
 
-def row_height(texts: Iterable[tuple[str, int]]) -> float:
-    """Rows of wrapped text get a height: LibreOffice does not fit them when it opens a file."""
-    lines = 1
+def row_height(texts: Iterable[tuple[str, int]], short: tuple[str, int] = ("", 1)) -> float:
+    """Rows of wrapped text get a height: LibreOffice does not fit them when it opens a file.
+    ``short``: a short text in a narrow column (the sponsor), wrapped word by word."""
+    lines = word_lines(*short)
     for text, width in texts:
         per_line = width * 1.2
         # Word wrapping leaves the end of each line short: count 10 % more characters than
@@ -123,11 +127,25 @@ def row_height(texts: Iterable[tuple[str, int]]) -> float:
     return min(MAX_ROW_HEIGHT, math.ceil(lines * LINE_HEIGHT + 3))
 
 
+@functools.lru_cache(maxsize=256)
+def word_lines(text: str, width: int) -> int:
+    """The lines ``text`` takes wrapped between its words in a column ``width`` wide: in a
+    narrow column, a word that does not fit leaves most of a line empty."""
+    lines, used = 1, 0
+    for word in text.split():
+        if used and used + 1 + len(word) > width:
+            lines, used = lines + 1, len(word)
+        else:
+            used += len(word) + (1 if used else 0)
+    return lines
+
+
 class _Writer:
     def __init__(self, book: xlsxwriter.Workbook, plan: Plan, show_sources: bool) -> None:
         self.book, self.plan, self.show_sources = book, plan, show_sources
         self.settings = plan.programme.settings
         self.numeric = [TOTAL, *range(FIRST_FUNDER, FIRST_FUNDER + len(plan.codes))]
+        self.widths = plan.widths
         money = styles.EURO_CENTS if plan.cents else EURO
         self.f = styles.add_formats(
             book,
@@ -178,7 +196,7 @@ class _Writer:
         )
         for col, header in enumerate([*L.ANNEX_HEADERS, *plan.codes]):
             sheet.write_string(HEADER_ROW, col, header, f["header"])
-        for col, width in enumerate(WIDTHS):
+        for col, width in enumerate(self.widths):
             hidden = col == SOURCE and not self.show_sources
             sheet.set_column(col, col, width, None, {"hidden": True} if hidden else {})
         # An action pays few of the funders: the empty cells take the column's format rather
@@ -199,11 +217,11 @@ class _Writer:
         sheet.write_string(section.row, 0, section.axis, f["axis"])
         for col in range(1, FIRST_FUNDER + len(codes)):
             sheet.write_blank(section.row, col, None, f["axis"])
-        text, center, money = f["text"], f["center"], f["money"]
+        text, center, money, widths = f["text"], f["center"], f["money"], self.widths
         # The undecorated writers (XlsxWriter's own "_write_*", which the public ones call
         # after parsing "A1" arguments): a hundred thousand rows spend a second less. Rows only
         # go forward here: ``next_row`` checks it once a row, as InOrderSheet does a cell.
-        put_string, put_blank = Worksheet._write_string, Worksheet._write_blank
+        put_string, put_blank = styles.Sheet._write_string, Worksheet._write_blank
         put_number = Worksheet._write_number
         numeric = list(zip(self.numeric[1:], codes, strict=True))
         for row, action in enumerate(section.actions, start=section.row + 1):
@@ -224,10 +242,11 @@ class _Writer:
                 row,
                 row_height(
                     (
-                        (action.title, WIDTHS[TITLE]),
-                        (action.description, WIDTHS[DESCRIPTION]),
-                        (budget, WIDTHS[BUDGET]),
-                    )
+                        (action.title, widths[TITLE]),
+                        (action.description, widths[DESCRIPTION]),
+                        (budget, widths[BUDGET]),
+                    ),
+                    (action.sponsor, widths[SPONSOR]),
                 ),
             )
             put_number(sheet, row, TOTAL, action.total, money)

@@ -23,7 +23,7 @@ OPTIONS = {
 }
 
 
-class InOrderSheet(Worksheet):
+class InOrderSheet(styles.Sheet):
     """A worksheet that refuses, instead of silently dropping, a cell written out of order."""
 
     def _write_number(self, *args: Any, **kwargs: Any) -> int:
@@ -60,6 +60,7 @@ TITLE, DESCRIPTION, SPONSOR, BUDGET, TOTAL, SOURCE = range(len(KEYS))
 FIRST_FUNDER = len(KEYS)
 COST, WHO = L.column_letter(TOTAL), L.column_letter(SPONSOR)  # "E", "C"
 WIDTHS = (40, 100, 11, 28, 14, 45)
+MAX_SPONSOR_WIDTH = 24  # « Porteur » widens to the longest word of a sponsor's name, then wraps
 LINE_HEIGHT, MAX_ROW_HEIGHT = 12.75, 409  # points; Excel refuses taller rows
 EURO, CELL = styles.EURO, styles.CELL
 FORMATS: dict[str, dict[str, Any]] = {
@@ -68,7 +69,7 @@ FORMATS: dict[str, dict[str, Any]] = {
     "header": {**CELL, **styles.HEADER, "valign": "vcenter"},
     "axis": {**CELL, "bold": True, "bg_color": styles.LIGHT_BLUE},
     "text": {**CELL, "text_wrap": True},
-    "center": {**CELL, "align": "center"},
+    "center": {**CELL, "align": "center", "text_wrap": True},
     "money": {**CELL, "num_format": EURO},
     "sub_label": {**CELL, "bold": True, "align": "right", "bg_color": styles.GREY},
     "sub": {**CELL, "bold": True, "num_format": EURO, "bg_color": styles.GREY},
@@ -125,6 +126,15 @@ class Plan:
             row += len(actions) + 2
         totals = [programme.total, *(programme.funder_total(c) for c in codes)]
         return cls(programme, tuple(sections), codes, tuple(totals))
+
+    @property
+    def widths(self) -> tuple[int, ...]:
+        """``WIDTHS``, with « Porteur » as wide as the longest word of a sponsor's name (up to
+        ``MAX_SPONSOR_WIDTH``): a long name wraps between its words, never inside one."""
+        names = [*self.programme.settings.sponsors, *(a.sponsor for a in self.programme.actions)]
+        longest = max((len(word) for name in names for word in name.split()), default=0)
+        sponsor = min(max(WIDTHS[SPONSOR], longest + 2), MAX_SPONSOR_WIDTH)
+        return (*WIDTHS[:SPONSOR], sponsor, *WIDTHS[SPONSOR + 1 :])
 
     @property
     def cents(self) -> bool:

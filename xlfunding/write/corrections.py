@@ -1,12 +1,14 @@
 """The correction copy: the sender's own workbook, each problem cell highlighted with a French
 comment, and a first sheet "À corriger" listing every problem with a link to its cell.
 
-This is what staff send back to a sponsor. The sender's values are not changed; text is
-always written as text (openpyxl would otherwise turn "=..." into a formula).
+This is what staff send back to a sponsor. The sender's values are not changed, and formula
+cells keep their saved values (``formula_values``); text is always written as text (openpyxl
+would otherwise turn "=..." into a formula).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import openpyxl
@@ -17,7 +19,7 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 
 from xlfunding.errors import UnreadableFile
 from xlfunding.problems import Problem, Report, Severity, quote_sheet
-from xlfunding.write import styles
+from xlfunding.write import formula_values, styles
 from xlfunding.write.output import atomic_path, check_output
 
 SHEET = "À corriger"
@@ -38,14 +40,21 @@ def set_text(cell: Cell, value: object) -> None:
 
 
 def write_corrections(
-    source: Path | str, report: Report, output: Path | str, *, force: bool = False
+    source: Path | str,
+    report: Report,
+    output: Path | str,
+    *,
+    force: bool = False,
+    inputs: Iterable[Path | None] = (),
 ) -> Path:
-    """Write the correction copy of ``source`` with the problems of ``report`` that concern it."""
+    """Write the correction copy of ``source`` with the problems of ``report`` that concern it;
+    never over ``source`` nor the other ``inputs`` (the settings file)."""
     source, output = Path(source), Path(output)
-    check_output(output, force=force, inputs=[source])
+    check_output(output, force=force, inputs=[source, *inputs])
     mine = [p for p in report.problems if p.file is None or Path(p.file) == source]
     try:
         book = openpyxl.load_workbook(source, rich_text=False, keep_links=False)
+        values = formula_values.saved_values(source, book)
     except Exception as exc:  # openpyxl reads parts our reader never needs; any may be damaged
         raise UnreadableFile(
             source,
@@ -59,6 +68,7 @@ def write_corrections(
     book.calculation.fullCalcOnLoad = True
     with atomic_path(output) as temporary:
         book.save(temporary)
+        formula_values.restore(temporary, values)
     return output
 
 

@@ -44,11 +44,15 @@ def settings_toml(settings: Settings) -> str:
 
 
 def write_settings(
-    settings: Settings, path: Path | str, *, force: bool = False, inputs: Sequence[Path] = ()
+    settings: Settings,
+    path: Path | str,
+    *,
+    force: bool = False,
+    inputs: Sequence[Path | None] = (),
 ) -> Path:
     """Write ``settings_toml`` atomically, after checking it reads back to the same settings."""
     path = Path(path)
-    check_output(path, force=force, inputs=inputs)
+    check_output(path, force=force, inputs=[*inputs, settings.path])
     with atomic_path(path) as temporary:
         temporary.write_text(settings_toml(settings), encoding="utf-8")
         if replace(load_settings(temporary), path=None) != replace(settings, path=None):

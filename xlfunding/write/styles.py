@@ -14,6 +14,8 @@ import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
+from xlfunding.text import shown
+
 # User text is always text: never a formula, a link or a number.
 WORKBOOK_OPTIONS = {
     "strings_to_formulas": False,
@@ -43,9 +45,24 @@ PERCENT_CENTS = '0.00" %"'
 A4 = 9  # XlsxWriter's paper code
 
 
+class Sheet(Worksheet):
+    """Every worksheet we write (the annex's ``InOrderSheet`` too): each text cell can be
+    saved. XlsxWriter funnels every string it writes (``write``, ``write_string``, a link's
+    text) through ``_write_string``; a file name that is not valid UTF-8 is escaped there
+    (``text.shown``) instead of failing when the workbook is saved."""
+
+    def _write_string(self, row: int, col: int, string: str, *args: Any) -> Any:
+        return super()._write_string(row, col, shown(string), *args)
+
+
+class _Workbook(xlsxwriter.Workbook):
+    worksheet_class = Sheet
+
+
 def open_workbook(path: Path, **options: Any) -> xlsxwriter.Workbook:
-    """A workbook at ``path`` that never turns a text into a formula, a link or a number."""
-    return xlsxwriter.Workbook(str(path), {**WORKBOOK_OPTIONS, **options})
+    """A workbook at ``path`` that never turns a text into a formula, a link or a number, and
+    never fails on a text it cannot encode."""
+    return _Workbook(str(path), {**WORKBOOK_OPTIONS, **options})
 
 
 def add_formats(book: xlsxwriter.Workbook, specs: dict[str, dict[str, Any]]) -> dict[str, Format]:

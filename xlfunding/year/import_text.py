@@ -23,6 +23,7 @@ from xlfunding.money import ZERO, AmountError, parse_amount
 from xlfunding.problems import Problem
 from xlfunding.settings import Settings
 from xlfunding.text import clean_text, name_key, words_key
+from xlfunding.year.import_layout import table_rows
 
 TOTAL_LABEL = "TOTAL"
 NOT_IMPORTED_SHEET = "Non importé"  # where the output keeps what was not imported
@@ -196,8 +197,9 @@ def read_text(path: Path) -> str:
 
 
 def parse_text(text: str, path: Path, settings: Settings) -> SourceRead:
-    """Classify each line of an annex's text; see the module docstring."""
-    return _TextParser(path, settings).run(text.splitlines())
+    """Classify each row of an annex's text (see the module docstring; ``import_layout``
+    first brings text aligned with spaces, or with cells over several lines, to that shape)."""
+    return _TextParser(path, settings).run(table_rows(text.splitlines(), settings.axes))
 
 
 class _TextParser:
@@ -210,10 +212,10 @@ class _TextParser:
         self.stamp = words_key("Accusé de réception en préfecture")
         self.axis = ""
 
-    def run(self, lines: Iterable[str]) -> SourceRead:
-        lines = list(lines)
-        start = self._table_start(lines)
-        for number, line in enumerate(lines, start=1):
+    def run(self, rows: Iterable[tuple[int, str]]) -> SourceRead:
+        rows = list(rows)
+        start = self._table_start(rows)
+        for number, line in rows:
             if not line.strip():
                 continue
             if number < start:  # a title, a subtitle, another annex number: the heading
@@ -222,11 +224,11 @@ class _TextParser:
                 self._line(number, line)
         return self.read
 
-    def _table_start(self, lines: list[str]) -> int:
+    def _table_start(self, rows: list[tuple[int, str]]) -> int:
         """The number of the table's first line: its header row, or else its first axis or
         action row (what is above it is the document's heading)."""
         first = None
-        for number, line in enumerate(lines, start=1):
+        for number, line in rows:
             cells = cells_of(line)
             if [name_key(c) for c in cells[:4]] == self.header:
                 return number

@@ -31,7 +31,7 @@ def write_renewed(
     output: Path | str | None = None,
     sponsor: str | None = None,
     force: bool = False,
-    inputs: Sequence[Path] = (),
+    inputs: Sequence[Path | None] = (),
 ) -> tuple[list[Path], Path | None]:
     """One template per sponsor in ``folder``, or one template at ``output`` (only
     ``sponsor``'s actions when given); the new settings beside them as
@@ -61,7 +61,9 @@ def write_renewed(
         check_output(path, force=force, inputs=inputs)
     written = []
     for path, who, mine in jobs:
-        written.append(write_template(settings, path, sponsor=who, actions=mine, force=force))
+        written.append(
+            write_template(settings, path, sponsor=who, actions=mine, force=force, inputs=inputs)
+        )
     if toml is not None:
         write_settings(settings, toml, force=force, inputs=inputs)
     return written, toml
@@ -102,6 +104,7 @@ def write_import(
         actions=result.actions,
         force=force,
         extra_sheets=sheets,
+        inputs=inputs,
         metadata=import_metadata(result),
     )
     if toml is not None:
