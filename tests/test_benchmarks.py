@@ -69,3 +69,19 @@ def test_the_drop_zone_benchmark_runs_and_loses_nothing() -> None:
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "| ccas-2025.xlsx |" in done.stdout and "| ville-2025.xlsx |" in done.stdout
     assert "uploads 4, errors 0, lost 0" in done.stdout
+
+
+def test_the_cache_benchmark_runs_and_takes_month_one_from_the_cache(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_cache.py"), "--quick",
+         "--data", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| ")][1:]
+    assert len(rows) == 8
+    verdicts = [line.split(" | ")[-1].rstrip(" |") for line in rows]
+    assert all(v in ("—", "PASS", "FAIL") for v in verdicts) and verdicts.count("—") == 3

@@ -11,6 +11,7 @@ import hashlib
 import io
 import json
 import os
+import pickle
 import signal
 import sqlite3
 import subprocess
@@ -182,22 +183,41 @@ def test_a_corrupt_or_foreign_cache_is_ignored_with_a_warning_and_left_alone(
     assert database.read_bytes() == before
 
 
+class Evil:
+    def __init__(self, target: Path) -> None:
+        self.target = target
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (os.system, (f"touch {self.target}",))
+
+
 def test_a_tampered_entry_is_a_miss_and_is_replaced(
     messy_inbox: Path, settings: Settings, folder: Path  # noqa: F811
 ) -> None:
     consolidate(messy_inbox, settings, cache=folder)
     with sqlite3.connect(folder / DATABASE) as db:
-        # A digit changed in one entry (its checksum no longer matches); another entry
-        # replaced by text that has the right checksum but is not a result.
-        db.execute("UPDATE results SET data = replace(data, '\"CCAS\"', '\"VILLE\"')"
-                   " WHERE data LIKE '%\"valide\"%'")
-        empty = '{"format": 1}'
-        db.execute("UPDATE results SET data = ?, checksum = ? WHERE data LIKE '%autre prog%'",
-                   (empty, cache_module._check(empty)))
+        # The valid files' entries: one sponsor changed (their checksum no longer matches);
+        # the other programme's: replaced by bytes that have the right checksum but are not
+        # a result.
+        for rowid, data in db.execute("SELECT rowid, data FROM results").fetchall():
+            status = pickle.loads(data)["status"]
+            if status == "valide":
+                changed = data.replace(b"CCAS", b"VILL")
+                assert changed != data
+                db.execute("UPDATE results SET data = ? WHERE rowid = ?", (changed, rowid))
+            elif status == "autre programmation":
+                empty = b'{"format": 1}'
+                db.execute("UPDATE results SET data = ?, checksum = ? WHERE rowid = ?",
+                           (empty, cache_module._check(empty), rowid))
+            elif status == "illisible":  # a pickle that would run a command
+                evil = pickle.dumps(Evil(messy_inbox.parent / "pwned"))
+                db.execute("UPDATE results SET data = ?, checksum = ? WHERE rowid = ?",
+                           (evil, cache_module._check(evil), rowid))
     result = consolidate(messy_inbox, settings, cache=folder)
     assert full(result) == full(consolidate(messy_inbox, settings))
+    assert not (messy_inbox.parent / "pwned").exists()
     assert cached(result) == {"ccas.xlsx": False, "modele-2026.xlsx": False,
-                              "complement.xlsx": False, "export.xlsx": True,
+                              "complement.xlsx": False, "export.xlsx": False,
                               "sous-dossier/ville.xlsx": True}
     assert all(cached(consolidate(messy_inbox, settings, cache=folder)).values())
 
@@ -209,8 +229,8 @@ from xlfunding.month import cache
 from xlfunding.month.consolidate import consolidate
 cache.COMMIT_EVERY = 2
 put = cache.ResultCache.put
-def put_then_die(self, result, sha256):
-    put(self, result, sha256)
+def put_then_die(self, result, sha256, text=None):
+    put(self, result, sha256, text)
     if self.stored >= 2:  # two files committed, a third kept in memory: killed between files
         os.kill(os.getpid(), signal.SIGKILL)
 cache.ResultCache.put = put_then_die

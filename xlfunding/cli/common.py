@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from xlfunding.cli.plain import checked, exit_code, say, show
+
 if TYPE_CHECKING:
-    from xlfunding.problems import Report
     from xlfunding.settings import Settings
+
+__all__ = ["checked", "exit_code", "load", "say", "show", "with_decision"]
 
 SettingsOption = Annotated[
     Path | None,
@@ -53,27 +55,6 @@ def load(path: Path | None) -> Settings:
     from xlfunding.settings import load_settings
 
     return load_settings(path)
-
-
-def say(text: str) -> None:
-    from xlfunding.text import shown
-
-    typer.echo(shown(text), err=True)
-
-
-def show(report: Report, json_out: bool) -> None:
-    from xlfunding.render import report_text, write_json
-
-    if json_out:
-        write_json(report.to_dict(), sys.stdout)
-    elif len(report.files) == 1 and report.unreadable:
-        say(f"✗ {report.files[0]} : {report.problems[0].message}")
-    else:
-        typer.echo(report_text(report))
-
-
-def exit_code(report: Report) -> int:
-    return 2 if report.unreadable else 0 if report.valid else 1
 
 
 def with_decision(settings: Settings, reference: str | None, date: dt.datetime | None) -> Settings:

@@ -177,13 +177,9 @@ def validate(
     Code de sortie : 0 valide (avertissements permis), 1 erreurs, 2 fichier illisible.
     Exemple : xlfunding validate retour-ccas.xlsx --corrections a-corriger.xlsx
     """
-    from xlfunding.month.consolidate import check_files
-    from xlfunding.validate import validate_files
-
     if corrections is not None and len(files) != 1:
         raise typer.BadParameter("--corrections ne s'utilise qu'avec un seul fichier")
-    chosen = common.load(settings)
-    report = validate_files(files, chosen) if len(files) == 1 else check_files(files, chosen)
+    report = common.checked(files, common.load(settings))
     common.show(report, json_out)
     if corrections is not None and not report.unreadable:
         from xlfunding.write.corrections import write_corrections

@@ -17,20 +17,26 @@ back a transaction it interrupted. Each entry carries a checksum of its text, an
 fails it, or does not decode, is a miss (read again, and replaced). Two runs may share a cache
 at once (each waits up to ``BUSY_SECONDS`` for the other's commit). A file that is not a cache
 of ours (corrupt, foreign, of a later format) is never trusted nor changed: the run goes on
-without a cache and says so (``cache-ignored``).
+without a cache and says so (``cache-ignored``); so does a file SQLite finds damaged while it
+is read (the files not yet taken from it are read).
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import json
+import pickle
 import sqlite3
+import zlib
+from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 
 from xlfunding.month import cachecodec
 from xlfunding.month.inbox import CACHE_FOLDER, FileResult, mtime_of, sha256_of
+from xlfunding.month.reading import PARALLEL_FROM, read_encoded
 from xlfunding.problems import Problem
 from xlfunding.settings import Settings
 from xlfunding.text import shown
@@ -76,12 +82,24 @@ def settings_digest(settings: Settings) -> str:
 class ResultCache:
     """An open cache; ``get`` a file's result by its hash, ``put`` what was read."""
 
-    def __init__(self, connection: sqlite3.Connection, path: Path, settings: Settings) -> None:
-        self.connection, self.path = connection, path
+    def __init__(
+        self, connection: sqlite3.Connection, path: Path, settings: Settings, notices: list[Problem]
+    ) -> None:
+        self.connection, self.path, self.notices = connection, path, notices
         self.settings = settings_digest(settings)
         self.version = code_version()
-        self.pending: list[tuple[str, ...]] = []
+        self.pending: list[tuple[str, str, str, str, bytes, int]] = []
         self.hits = self.stored = 0
+        self.broken = False
+
+    def _damaged(self, exc: sqlite3.DatabaseError) -> None:
+        """SQLite found the file damaged: stop using it (never write to it again) and say so;
+        the files not yet taken from it are read."""
+        if not self.broken:
+            self.broken = True
+            self.pending.clear()
+            reason = f"cache abîmé : {exc}"
+            self.notices.append(Problem.make("cache-ignored", file=self.path, reason=reason))
 
     @classmethod
     def open(cls, folder: Path, settings: Settings) -> tuple[ResultCache | None, list[Problem]]:
@@ -98,47 +116,48 @@ class ResultCache:
                 connection.close()
             why = exc.args[0] if isinstance(exc, ForeignCache) else f"{type(exc).__name__} : {exc}"
             return None, [Problem.make("cache-ignored", file=path, reason=why)]
-        return cls(connection, path, settings), []
+        notices: list[Problem] = []
+        return cls(connection, path, settings, notices), notices
 
-    def get(self, sha256: str, path: Path, name: str, mtime: float | None) -> FileResult | None:
-        """The stored result of these bytes under these settings and this version, re-pointed
-        at ``path``; None for a miss, or for an entry that does not decode."""
+    def entry(self, sha256: str, name: str) -> bytes | None:
+        """The stored entry of these bytes under these settings and this version, if its
+        checksum holds; None for a miss."""
+        if self.broken:
+            return None
         try:
             row = self.connection.execute(
                 "SELECT data, checksum FROM results WHERE sha256 = ? AND settings = ? AND "
                 "version = ? AND name IN ('', ?)",
                 (sha256, self.settings, self.version, shown(name)),  # SQLite holds UTF-8
             ).fetchone()
-        except sqlite3.Error:
+        except sqlite3.OperationalError:  # locked past the timeout: read the file instead
             return None
-        if row is None or _check(row[0]) != row[1]:
+        except sqlite3.DatabaseError as exc:
+            self._damaged(exc)
             return None
+        if row is None or type(row[0]) is not bytes or _check(row[0]) != row[1]:
+            return None
+        return row[0]
+
+    def get(self, entry: bytes, placeholder: FileResult) -> FileResult | None:
+        """The result ``entry`` holds, re-pointed at the file of ``placeholder`` (from
+        ``triage``: its path, name and hash); None when the entry does not decode."""
+        path = placeholder.path
         try:
-            result = cachecodec.decode(row[0], path, mtime)
-        except (ValueError, KeyError, TypeError, IndexError):
+            result = cachecodec.decode(entry, path, mtime_of(path))
+        except (ValueError, KeyError, TypeError, IndexError, AttributeError, EOFError,
+                pickle.UnpicklingError):
             return None
-        result.name, result.sha256, result.cached = name, sha256, True
+        result.cached = True
         self.hits += 1
         return result
 
-    def take(self, waiting: dict[Path, FileResult]) -> list[FileResult]:
-        """The results of the files of ``waiting`` (placeholders from ``triage``) found in the
-        cache; those files are removed from ``waiting``: what is left is to be read."""
-        found = []
-        for path, placeholder in list(waiting.items()):
-            if placeholder.sha256 is None:
-                continue
-            result = self.get(placeholder.sha256, path, placeholder.name, mtime_of(path))
-            if result is not None:
-                found.append(result)
-                del waiting[path]
-        return found
-
-    def put(self, result: FileResult, sha256: str) -> None:
-        """Keep ``result`` if its file still has the bytes ``sha256`` (it was read from them)
-        and the codec can carry it exactly; written every ``COMMIT_EVERY`` files."""
+    def put(self, result: FileResult, sha256: str, text: bytes | None = None) -> None:
+        """Keep ``result`` (its entry ``text``, made by the reader, or made here) if its file
+        still has the bytes ``sha256`` (it was read from them) and the codec can carry it
+        exactly; written every ``COMMIT_EVERY`` files."""
         try:
-            text = cachecodec.encode(result)
+            text = cachecodec.encode(result) if text is None else text
             if sha256_of(result.path) != sha256:
                 return
         except (cachecodec.NotCacheable, OSError):
@@ -153,7 +172,7 @@ class ResultCache:
     def commit(self) -> None:
         """Write the results kept so far in one transaction (the write lock is held only
         for it); a failure loses them, not the cache."""
-        if not self.pending:
+        if not self.pending or self.broken:
             return
         rows, self.pending = self.pending, []
         try:
@@ -163,7 +182,10 @@ class ResultCache:
                     "checksum) VALUES (?, ?, ?, ?, ?, ?)",
                     rows,
                 )
-        except sqlite3.Error:
+        except sqlite3.OperationalError:
+            return
+        except sqlite3.DatabaseError as exc:
+            self._damaged(exc)
             return
         self.stored += len(rows)
 
@@ -172,16 +194,47 @@ class ResultCache:
         again), close."""
         try:
             self.commit()
-            with self.connection:
-                self.connection.execute("DELETE FROM results WHERE version != ?", (self.version,))
+            if not self.broken:
+                with self.connection:
+                    self.connection.execute(
+                        "DELETE FROM results WHERE version != ?", (self.version,)
+                    )
         except sqlite3.Error:  # another run holds the lock: its own close will prune
             pass
         finally:
             self.connection.close()
 
 
-def _check(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+def read_through(
+    store: ResultCache, waiting: dict[Path, FileResult], settings: Settings
+) -> Iterator[FileResult]:
+    """The result of every file of ``waiting`` (placeholders from ``triage``): from the cache
+    when its entry is there, else read and stored. The files to read are sent to the readers
+    first, so that this process decodes the cached ones while they read."""
+    entries = {}
+    for path, placeholder in waiting.items():
+        entry = store.entry(placeholder.sha256, placeholder.name) if placeholder.sha256 else None
+        if entry is not None:
+            entries[path] = entry
+    misses = [path for path in waiting if path not in entries]
+    again: list[Path] = []
+    reading = read_encoded(misses, settings, overlap=len(entries) >= PARALLEL_FROM)
+    for path, entry in entries.items():
+        result = store.get(entry, waiting[path])
+        if result is None:
+            again.append(path)
+        else:
+            yield result
+    for result, entry in itertools.chain(reading, read_encoded(again, settings)):
+        sha256 = waiting[result.path].sha256
+        if sha256 is not None:
+            store.put(result, sha256, entry)  # before the consolidation's rules change it
+        yield result
+
+
+def _check(data: bytes) -> int:
+    """A checksum of an entry (CRC-32: against damage, not against an adversary)."""
+    return zlib.crc32(data)
 
 
 class ForeignCache(Exception):
@@ -191,6 +244,9 @@ class ForeignCache(Exception):
 def _prepare(connection: sqlite3.Connection) -> None:
     """Check that the database is ours (creating it when empty); raise ForeignCache if not."""
     connection.execute(f"PRAGMA busy_timeout = {int(BUSY_SECONDS * 1000)}")
+    # In WAL mode, NORMAL still never leaves a damaged database, even after a power cut (the
+    # last transactions may be lost, and are read again): no disk sync at each commit.
+    connection.execute("PRAGMA synchronous = NORMAL")
     tables = {r[0] for r in connection.execute("SELECT name FROM sqlite_master")}
     if not tables:
         connection.execute("PRAGMA journal_mode = WAL")
@@ -201,8 +257,8 @@ def _prepare(connection: sqlite3.Connection) -> None:
             )
             connection.execute(
                 "CREATE TABLE IF NOT EXISTS results (sha256 TEXT NOT NULL, settings TEXT NOT "
-                "NULL, version TEXT NOT NULL, name TEXT NOT NULL, data TEXT NOT NULL, checksum "
-                "TEXT NOT NULL, PRIMARY KEY (sha256, settings, version, name))"
+                "NULL, version TEXT NOT NULL, name TEXT NOT NULL, data BLOB NOT NULL, checksum "
+                "INTEGER NOT NULL, PRIMARY KEY (sha256, settings, version, name))"
             )
             connection.executemany(
                 "INSERT OR IGNORE INTO meta VALUES (?, ?)",
@@ -223,6 +279,3 @@ def _prepare(connection: sqlite3.Connection) -> None:
         raise ForeignCache("ce fichier n'est pas un cache de xlfunding")
     if meta.get("schema") != SCHEMA:
         raise ForeignCache(f"cache au format « {meta.get('schema')} », inconnu de cette version")
-    check = connection.execute("PRAGMA quick_check").fetchone()
-    if check is None or check[0] != "ok":
-        raise ForeignCache(f"cache abîmé ({check[0] if check else 'illisible'})")

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from xlfunding.errors import ConsolidationBug
 from xlfunding.model import Programme
-from xlfunding.month.cache import ResultCache
+from xlfunding.month.cache import ResultCache, read_through
 from xlfunding.month.evolutions import Evolutions, compare
 from xlfunding.month.inbox import (
     READ,
@@ -131,15 +131,15 @@ def consolidate(
     # A hundred thousand actions arrive, a million small objects: every pass of the cycle
     # collector would walk them all (see parallel.py).
     with without_cycle_collector():
-        if store is not None:
-            results += store.take(waiting)
         try:
-            reading = read_returns(list(waiting), settings)
+            reading = (
+                read_through(store, waiting, settings)
+                if store is not None
+                else read_returns(list(waiting), settings)
+            )
             for result in with_progress(reading, len(waiting), progress):
                 placeholder = waiting[result.path]
                 result.name, result.sha256 = placeholder.name, placeholder.sha256
-                if store is not None and placeholder.sha256 is not None:
-                    store.put(result, placeholder.sha256)  # before the rules below change it
                 results.append(result)
         finally:
             if store is not None:

@@ -87,14 +87,29 @@ def map_chunks(
 ) -> Iterator[Result]:
     """``work`` over ``paths`` in chunks on ``processes`` workers, yielding results as chunks
     finish (order not kept). ``failed(path, why)`` makes the result of a file whose reader died
-    or hung. ``work`` must be a module-level function (it is pickled)."""
+    or hung. ``work`` must be a module-level function (it is pickled). The chunks are sent to
+    the workers at once, before the first result is asked for: the caller may do other work
+    meanwhile (iterate to the end, or close the iterator, to release the workers)."""
     chunks = [list(paths[i : i + chunk]) for i in range(0, len(paths), chunk)]
-    suspects: list[Path] = []
     pool = cf.ProcessPoolExecutor(max_workers=processes, initializer=limit_memory)
     try:
         futures = {pool.submit(work, c): c for c in chunks}
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    return _collect(pool, futures, work, failed)
+
+
+def _collect(
+    pool: cf.ProcessPoolExecutor,
+    futures: dict[cf.Future[list[Result]], list[Path]],
+    work: Callable[[list[Path]], list[Result]],
+    failed: Callable[[Path, str], Result],
+) -> Iterator[Result]:
+    suspects: list[Path] = []
+    try:
         try:
-            for future in cf.as_completed(futures, timeout=CHUNK_SECONDS * len(chunks)):
+            for future in cf.as_completed(futures, timeout=CHUNK_SECONDS * len(futures)):
                 try:
                     yield from future.result()
                 except BrokenProcessPool:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from xlfunding.errors import ConsolidationBug, UnreadableFile, WrongProgramme
-from xlfunding.month import parallel
+from xlfunding.month import cachecodec, parallel
 from xlfunding.month.inbox import FileResult, RowResult, Status, mtime_of
 from xlfunding.problems import Problem, Report
 from xlfunding.settings import Settings
@@ -51,6 +51,60 @@ def read_returns(
         return
     for start in range(0, len(paths), BATCH):
         yield from _read_batch(paths[start : start + BATCH], settings)
+
+
+# What a worker sends back for the cache: a result as its cache entry (path, mtime, entry),
+# or the FileResult itself when the entry cannot carry it.
+Sent = FileResult | tuple[Path, float | None, bytes]
+
+
+def read_encoded(
+    paths: Iterable[Path],
+    settings: Settings,
+    *,
+    processes: int | None = None,
+    overlap: bool = False,
+) -> Iterator[tuple[FileResult, bytes | None]]:
+    """As ``read_returns``, each result with its cache entry (``cachecodec``), or None when it
+    has none. The entry is made where the file was read: a worker sends it instead of the
+    result (it is quicker to make and to send than the pickled result), and this process
+    decodes it. The workers start at once: this process can take the cached files meanwhile
+    (``overlap``: there are enough of them to use workers for fewer than ``PARALLEL_FROM``
+    files); iterate to the end (or close) to release them."""
+    paths = [Path(p) for p in paths]
+    processes = parallel.workers() if processes is None else processes
+    if processes > 1 and paths and (overlap or len(paths) >= PARALLEL_FROM):
+        sent = parallel.map_chunks(
+            paths,
+            functools.partial(_encoded_batch, settings=settings),
+            _died,
+            chunk=BATCH,
+            processes=min(processes, -(-len(paths) // BATCH)),
+        )
+        return (_received(s) for s in sent)
+    return ((r, _entry(r)) for r in read_returns(paths, settings, processes=1))
+
+
+def _encoded_batch(paths: list[Path], settings: Settings) -> list[Sent]:
+    sent: list[Sent] = []
+    for result in _read_batch(paths, settings):
+        entry = _entry(result)
+        sent.append(result if entry is None else (result.path, result.mtime, entry))
+    return sent
+
+
+def _entry(result: FileResult) -> bytes | None:
+    try:
+        return cachecodec.encode(result)
+    except cachecodec.NotCacheable:
+        return None
+
+
+def _received(sent: Sent) -> tuple[FileResult, bytes | None]:
+    if isinstance(sent, FileResult):
+        return sent, None
+    path, mtime, entry = sent
+    return cachecodec.decode(entry, path, mtime), entry
 
 
 def _read_batch(paths: list[Path], settings: Settings) -> list[FileResult]:
