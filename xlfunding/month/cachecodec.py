@@ -22,7 +22,7 @@ from xlfunding.model import Action, Location
 from xlfunding.month.inbox import FileResult, RowResult, Status
 from xlfunding.problems import Problem, Severity
 
-FORMAT = 1
+FORMAT = 2  # 2: an action's Dauphin number, SIRET and RNA (#14)
 CACHED = (Status.VALID, Status.ERRORS, Status.OTHER_PROGRAMME, Status.UNREADABLE)
 
 
@@ -72,6 +72,7 @@ def encode(result: FileResult) -> str:
                 str(action.total),
                 [[code, _decimal(amount)] for code, amount in action.funding.items()],
                 where(action.source),
+                [action.reference, action.siret, action.rna],
             ]
         _file(row.file, path)
         rows.append(
@@ -125,7 +126,7 @@ def decode(text: str, path: Path, mtime: float | None) -> FileResult:
     for sheet, number, sponsor, title, total, reason, fields in data["rows"]:
         action = None
         if fields is not None:
-            axis, title_, description, sponsor_, cost, funding, loc = fields
+            axis, title_, description, sponsor_, cost, funding, loc, ids = fields
             source = (
                 None
                 if loc is None
@@ -139,6 +140,7 @@ def decode(text: str, path: Path, mtime: float | None) -> FileResult:
                 Decimal(cost),
                 {code: Decimal(amount) for code, amount in funding},
                 source,
+                *ids,
             )
         rows.append(
             RowResult(path, sheets[sheet], number, sponsor, title, _of(total), action, reason)
