@@ -10,7 +10,8 @@ The base programme has three actions, on rows 5, 6 and 7 of the "Actions" sheet:
 
 Columns of the bundled settings: A axis, B title, C description, D sponsor, E total, then one
 column per funder (F Ville, G CCAS, H Région, I ANCT, J CAF, K CAHC, L TFPB, M Maisons et
-Cités, N PDC Habitat, O SIA HABITAT, P Autres) and Q the computed gap.
+Cités, N PDC Habitat, O SIA HABITAT, P Autres), the optional Q Référence Dauphin, R SIRET du
+porteur, S RNA du porteur, and T the computed gap.
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ import subprocess
 import sys
 import warnings
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -294,22 +295,28 @@ def lying_huge(folder: Path) -> Path:
     return patch_sizes(template(folder), "xl/styles.xml", file_size=3 * 2**30)
 
 
-def overwrite_compressed(path: Path, part: str, garbage: bytes) -> Path:
+def overwrite_compressed(path: Path, part: str, garbage: bytes, *, breaking: bool = False) -> Path:
     """Overwrite bytes in the middle of ``part``'s compressed stream (same sizes and CRC in
     the headers: only inflating the part finds the damage)."""
     with zipfile.ZipFile(path) as archive:
         info = archive.getinfo(part)
     data = bytearray(path.read_bytes())
     start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
-    middle = start + info.compress_size // 2
-    data[middle : middle + len(garbage)] = garbage
-    path.write_bytes(bytes(data))
+    end, half = start + info.compress_size, start + info.compress_size // 2
+    for middle in range(half, end if breaking else half + 1):  # with ``breaking``: the first
+        trial = data.copy()  # place from the middle on where deflate itself breaks
+        trial[middle : middle + len(garbage)] = garbage
+        try:
+            zlib.decompressobj(-15).decompress(bytes(trial[start:end]))
+        except zlib.error:
+            break
+    path.write_bytes(bytes(trial))
     return path
 
 
 def corrupt_deflate(folder: Path) -> Path:
     """Bytes of sheet1's compressed stream overwritten (same sizes and CRC in the headers)."""
-    return overwrite_compressed(template(folder), SHEET_PART, bytes(range(64)))
+    return overwrite_compressed(template(folder), SHEET_PART, bytes(range(64)), breaking=True)
 
 
 def xfd1048576(folder: Path) -> Path:

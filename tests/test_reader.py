@@ -194,7 +194,7 @@ def test_reader_keeps_every_field_column(settings: Settings, tmp_path: Path) -> 
         "funder:Ville": "F", "funder:CCAS": "G", "funder:Région": "H", "funder:ANCT": "I",
         "funder:CAF": "J", "funder:CAHC": "K", "funder:TFPB": "L",
         "funder:Maisons et Cités": "M", "funder:PDC Habitat": "N", "funder:SIA HABITAT": "O",
-        "funder:Autres": "P", "gap": "Q"}
+        "funder:Autres": "P", "reference": "Q", "siret": "R", "rna": "S", "gap": "T"}
     assert read.rows == [5, 6, 7]
 
 

@@ -115,7 +115,7 @@ def test_a_missing_siret_or_date_is_a_problem_and_nothing_is_written(
     export = scdl_export(seed_programme(bare), ["Ville", "CCAS"])
     messages = [p.message for p in export.problems]
     assert export.rows == []
-    assert messages[0].startswith("La date de la décision du conseil manque")
+    assert messages[0].startswith("La date de la décision manque")
     assert messages[1].startswith("Le financeur « CCAS » n'a pas de SIRET")
     assert messages[2].startswith("Le porteur « CCAS » n'a pas de SIRET")
     assert len(messages) == 3  # the sponsor VILLE is the funder Ville: its SIRET is known
@@ -284,3 +284,26 @@ def test_the_consolidation_report_lists_the_pairs_that_need_a_convention(
         ("ANCT", "CCAS", 49565, 4),
         ("ANCT", "VILLE", 47929, 6),
     ]
+
+
+def test_misuse_and_an_incomplete_folder_write_nothing(settings: Settings, tmp_path: Path) -> None:
+    import shutil
+
+    runner = CliRunner()
+    out = tmp_path / "s.csv"
+    annex = write_annex(seed_programme(settings), tmp_path / "annexe.xlsx")
+    nobody = runner.invoke(app, ["scdl", str(annex), "-o", str(out), "--tous"])
+    assert nobody.exit_code == 2 and "aucun financeur n'a de SIRET" in nobody.output
+    both = runner.invoke(app, ["scdl", str(annex), "-o", str(out)])
+    assert both.exit_code == 2 and "soit --attribuant FINANCEUR, soit --tous" in both.output
+    template = EXAMPLES / "retours" / "ccas-2025.xlsx"
+    wrong = runner.invoke(app, ["scdl", str(template), "-o", str(out), "--attribuant", "CCAS"])
+    assert wrong.exit_code == 2 and "pas une annexe écrite par xlfunding" in wrong.output
+    inbox = tmp_path / "retours"
+    shutil.copytree(EXAMPLES / "retours", inbox)
+    (inbox / "abime.xlsx").write_bytes(b"PK\x03\x04 pas un classeur")
+    toml = identities_only(settings, tmp_path)
+    args = ["scdl", str(inbox), "-o", str(out), "--tous", "-s", str(toml)]
+    broken = runner.invoke(app, [*args, "--date-decision", "2024-12-18"])
+    assert broken.exit_code == 1 and "consolidation incomplète" in broken.output
+    assert not out.exists()

@@ -41,7 +41,7 @@ def test_sheets_lists_and_dropdowns(blank, settings):
     assert names == {
         "liste_axes": "'Listes'!$A$2:$A$5",
         "liste_porteurs": "'Listes'!$B$2:$B$3",
-        "xlfunding_entete": "'Actions'!$A$4:$Q$4",
+        "xlfunding_entete": "'Actions'!$A$4:$T$4",
     }
     lists = book["Listes"]
     assert [c.value for c in lists["A"][1:]] == list(settings.axes)
@@ -60,30 +60,34 @@ def test_headers_check_formula_and_totals(blank, settings):
     assert headers == [
         *L.FIXED_HEADERS.values(),
         *(f.label for f in settings.funders),
+        "Référence Dauphin",  # the optional columns (#14), before the check
+        "SIRET du porteur",
+        "RNA du porteur",
         L.GAP_HEADER,
     ]
-    assert sheet["Q5"].value == "=ROUND(E5-SUM(F5:P5),2)"
-    assert sheet["Q304"].value == "=ROUND(E304-SUM(F304:P304),2)"
+    assert sheet["T5"].value == "=ROUND(E5-SUM(F5:P5),2)"
+    assert sheet["T304"].value == "=ROUND(E304-SUM(F304:P304),2)"
     assert sheet["E3"].value == "=SUM(E5:E304)"
-    assert sheet["Q3"].value == "=SUM(Q5:Q304)"
+    assert sheet["T3"].value == "=SUM(T5:T304)"
+    assert sheet["Q3"].value is None and sheet["Q5"].number_format == "@"  # a text column
     assert sheet.freeze_panes == "C5"
     assert sheet["E5"].number_format == '#,##0.00\\ "€"'
     assert sheet["C5"].alignment.wrap_text
     rules = sheet.conditional_formatting
     assert [(str(r.sqref), [x.formula for x in r.rules]) for r in rules] == [
-        ("Q5:Q304", [["$Q5<>0"]])
+        ("T5:T304", [["$T5<>0"]])
     ]
     table = sheet.tables["tblActions"]
-    assert table.ref == "A4:Q304"
+    assert table.ref == "A4:T304"
 
 
 def test_protection_and_unlocked_input_range(blank):
     sheet = openpyxl.load_workbook(blank)["Actions"]
     assert sheet.protection.sheet is True
     for row in (5, 150, 304):
-        for col in range(1, 17):
+        for col in range(1, 20):
             assert sheet.cell(row, col).protection.locked is False, (row, col)
-        assert sheet.cell(row, 17).protection.locked is True  # Écart is computed
+        assert sheet.cell(row, 20).protection.locked is True  # Écart is computed
     for cell in sheet[L.HEADER_ROW]:
         assert cell.protection.locked is not False
     assert sheet["E3"].protection.locked is not False
@@ -152,9 +156,9 @@ def test_libreoffice_opens_the_template_and_recomputes_every_check_cell_to_zero(
             recalculated_copy(copy, tmp_path / "lo"), data_only=True
         )
         sheet = recomputed["Actions"]
-        checks = [sheet.cell(r, 17).value for r in range(5, 305)]
+        checks = [sheet.cell(r, 20).value for r in range(5, 305)]
         assert checks == [0] * 300, source.name
-        assert sheet["Q3"].value == 0
+        assert sheet["T3"].value == 0
 
 
 @pytest.mark.libreoffice

@@ -158,7 +158,7 @@ def test_an_upload_over_the_limit_gets_413_and_leaves_nothing(client, server) ->
     response = post(client, server, b"PK" + b"\0" * (400 * 1024), "gros.xlsx")
     assert response.status_code == 413 and "dépasse" in response.text
     assert (saved(server.store.inbox), refused(server.store.inbox)) == before
-    assert list(server.workdir.iterdir()) == []
+    assert list(server.workdir.glob("envoi-*")) == []  # no upload left in the work folder
 
 
 def test_hostile_content_is_answered_in_french_on_the_page(client, server) -> None:  # type: ignore[no-untyped-def]
@@ -276,7 +276,7 @@ def test_a_client_that_leaves_mid_upload_leaves_no_file(served, tmp_path) -> Non
     anyio.run(client.app, scope, receive, send)  # type: ignore[arg-type]
     assert [m["status"] for m in sent if m["type"] == "http.response.start"] == [400]
     assert (saved(server.store.inbox), refused(server.store.inbox)) == before
-    assert list(server.workdir.iterdir()) == []
+    assert list(server.workdir.glob("envoi-*")) == []  # no upload left in the work folder
     assert not list(server.store.inbox.rglob(".depot-*"))
 
 
@@ -332,3 +332,64 @@ def test_the_settings_may_give_the_secret_and_the_password(tmp_path: Path, monke
     bad.write_text(text + '\n[serveur]\nmotdepasse = "x"\n')
     with pytest.raises(SettingsError, match=r"serveur\.motdepasse"):
         load_settings(bad)
+
+
+def test_an_upload_without_its_length_is_cut_off_while_it_streams(client, server) -> None:  # type: ignore[no-untyped-def]
+    token = server.links["CCAS"]
+    body, boundary = _multipart(csrf(client.get(f"/depot/{token}").text), b"PK" * 1)
+    head, tail = body[: body.index(b"PK")], body[body.index(b"PK") :]
+    sent = []
+
+    def chunks():  # type: ignore[no-untyped-def]
+        yield head
+        for _ in range(40):  # 40 × 16 Kio: past the 300 Kio limit
+            sent.append(1)
+            yield b"\0" * 16384
+        yield tail
+
+    before = saved(server.store.inbox), refused(server.store.inbox)
+    response = client.post(
+        f"/depot/{token}",
+        content=chunks(),
+        headers={"content-type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert response.status_code == 413 and "dépasse" in response.text
+    assert (saved(server.store.inbox), refused(server.store.inbox)) == before
+    assert list(server.workdir.glob("envoi-*")) == []  # no upload left in the work folder
+
+
+def test_serve_refuses_a_missing_folder_in_french(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from xlfunding.cli import app
+
+    result = CliRunner().invoke(app, ["serve", str(tmp_path / "absent")])
+    assert result.exit_code == 2 and "n'existe pas" in result.output
+
+
+def test_template_writes_each_sponsors_own_link_in_its_guide(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from xlfunding.cli import app
+    from xlfunding.settings import load_settings
+    from xlfunding.web.app import Server
+    from xlfunding.write.template import sponsor_filename
+
+    inbox, out = inbox_copy(tmp_path), tmp_path / "envois"
+    out.mkdir()
+    args = ["template", "--all-sponsors", str(out), "--depot", "https://depot.example/"]
+    result = CliRunner().invoke(app, [*args, "--retours", str(inbox)])
+    assert result.exit_code == 0, result.output
+    server = Server(config(inbox))  # the server on that folder makes the same links
+    server.stop()
+    for sponsor, token in server.links.items():
+        book = openpyxl.load_workbook(out / sponsor_filename(load_settings(), sponsor))
+        sheet = book["Mode d'emploi"]
+        cells = [c for row in sheet.iter_rows() for c in row if c.value]
+        texts = [str(c.value) for c in cells]
+        mine = [c for c in cells if c.value == f"https://depot.example/depot/{token}"]
+        assert len(mine) == 1 and mine[0].hyperlink is not None  # a link one can click
+        others = [t for s, t in server.links.items() if s != sponsor]
+        assert not any(t in text for t in others for text in texts)
+    alone = CliRunner().invoke(app, ["template", "-o", str(tmp_path / "x.xlsx"), *args[3:]])
+    assert alone.exit_code == 2 and "--retours" in alone.output

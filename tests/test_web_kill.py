@@ -43,7 +43,7 @@ def test_a_server_killed_mid_write_loses_nothing_and_leaves_no_half_file(tmp_pat
         clients = [threading.Thread(target=upload, args=(process,)) for _ in range(4)]
         for client in clients:
             client.start()
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 180  # a loaded machine is slow
         while len(answered) < 6 and time.monotonic() < deadline:
             time.sleep(0.05)
         process.kill()  # while the four clients are still sending

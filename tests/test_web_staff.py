@@ -107,6 +107,8 @@ def test_consolidating_offers_the_annex_and_report_then_the_evolutions(served, t
     again = client.post("/suivi/consolider", data={"csrf": csrf(first.text)})
     assert "Évolutions depuis annexe-" in again.text
     assert "Aucune action ajoutée, retirée ou modifiée." in again.text
+    runs = {part.split("/")[0] for part in again.text.split('href="/suivi/fichiers/')[1:]}
+    assert len(runs) == 2  # both runs offered, kept on disk
     assert client.get("/suivi/fichiers/..%2F..%2Fsecret/x.xlsx").status_code == 404
 
 

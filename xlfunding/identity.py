@@ -14,9 +14,12 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from xlfunding.text import name_key
+
+if TYPE_CHECKING:
+    from xlfunding.model import Action
 
 LA_POSTE = "356000000"
 _SEPARATORS = re.compile(r"[\s.\-\u00a0\u202f]")
@@ -125,6 +128,40 @@ def find_identity(identities: Iterable[tuple[str, Identity]], name: str) -> Iden
         if name_key(known) == key:
             return identity
     return Identity()
+
+
+def merged(
+    first: Iterable[tuple[str, Identity]], then: Iterable[tuple[str, Identity]]
+) -> tuple[tuple[str, Identity], ...]:
+    """``first``'s identities, each completed by ``then``'s for the same name (case and
+    accents forgiven); the names only ``then`` has, after."""
+    result = dict(first)
+    keys = {name_key(name): name for name in result}
+    for name, identity in then:
+        known = keys.get(name_key(name))
+        if known is None:
+            keys[name_key(name)], result[name] = name, identity
+        else:
+            mine = result[known]
+            result[known] = Identity(
+                mine.legal_name or identity.legal_name,
+                mine.siret or identity.siret,
+                mine.rna or identity.rna,
+            )
+    return tuple(result.items())
+
+
+def from_actions(actions: Iterable[Action]) -> tuple[tuple[str, Identity], ...]:
+    """Each sponsor's SIRET and RNA as its template's rows give them (the first row that
+    gives each)."""
+    found: dict[str, Identity] = {}
+    for action in actions:
+        if action.siret or action.rna:
+            found[action.sponsor] = merged(
+                [(action.sponsor, found.get(action.sponsor, Identity()))],
+                [(action.sponsor, Identity(None, action.siret or None, action.rna or None))],
+            )[0][1]
+    return tuple(found.items())
 
 
 def parse_identities(

@@ -55,6 +55,12 @@ FIXED_HEADERS = {
     "total": "Coût total (€)",
 }
 TEXT_FIELDS = ("axis", "title", "description", "sponsor")
+# Optional columns (#14), before « Écart »: a template sent out without them is read as before.
+OPTIONAL_HEADERS = {
+    "reference": "Référence Dauphin",
+    "siret": "SIRET du porteur",
+    "rna": "RNA du porteur",
+}
 GAP_HEADER = "Écart (€)"
 TITLE_MAX = 255  # characters of an action's title: the template's validation and the schema's
 
@@ -72,8 +78,10 @@ class Columns:
 
     @classmethod
     def for_settings(cls, settings: Settings) -> Columns:
-        keys = [*FIXED_HEADERS, *(funder_key(f.code) for f in settings.funders), "gap"]
-        headers = [*FIXED_HEADERS.values(), *(f.label for f in settings.funders), GAP_HEADER]
+        keys = [*FIXED_HEADERS, *(funder_key(f.code) for f in settings.funders)]
+        headers = [*FIXED_HEADERS.values(), *(f.label for f in settings.funders)]
+        keys += [*OPTIONAL_HEADERS, "gap"]
+        headers += [*OPTIONAL_HEADERS.values(), GAP_HEADER]
         return cls(tuple(keys), tuple(headers))
 
     def index(self, key: str) -> int:
@@ -125,6 +133,9 @@ ANNEX_HEADERS = (
     "Coût total",
     "Source",
 )
+
+
+DAUPHIN_MARK = " — Dauphin "  # in an action's « Source » cell, before its Dauphin number
 
 
 def annex_metadata(settings: Settings, layout: dict[str, Any]) -> list[tuple[str, str]]:

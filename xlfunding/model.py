@@ -42,6 +42,10 @@ class Action:
     total: Decimal
     funding: Mapping[str, Decimal]  # funder code -> amount; absent means 0
     source: Location | None = field(default=None, compare=False)
+    # the template's optional columns (#14): the Dauphin file number, the sponsor's numbers
+    reference: str = ""
+    siret: str = ""
+    rna: str = ""
 
     def amount(self, funder: str) -> Decimal:
         return self.funding.get(funder, ZERO)

@@ -212,19 +212,19 @@ _CATALOGUE = (
         "La ligne {row} est masquée dans Excel : elle a été lue et compte dans l'annexe. "
         "Affichez-la pour la vérifier, ou supprimez-la si l'action est abandonnée."),
     # identity and open data (#14)
+    _kind("invalid-siret", E, "SIRET faux",
+        "« {value} » n'est pas un SIRET : {reason}. Recopiez-le de l'avis de situation SIRENE."),
+    _kind("invalid-rna", E, "Numéro RNA faux",
+        "« {value} » n'est pas un numéro RNA : {reason} (par exemple W621000123)."),
     _kind("missing-identity", E, "SIRET manquant pour l'export",
         "Le porteur « {name} » n'a pas de SIRET : ajoutez-le aux paramètres ([identity.\"{name}\"] "
         "siret = \"…\") ou dans la colonne « {header} » du modèle ; aucun fichier n'est écrit.",
         funder="Le financeur « {name} » n'a pas de SIRET : ajoutez-le aux paramètres "
         "([identity.\"{name}\"] siret = \"…\") ; aucun fichier n'est écrit."),
-    _kind("missing-decision", E, "Date de la décision manquante",
-        "La date de la décision du conseil manque (dateConvention) : donnez --date-decision "
-        "AAAA-MM-JJ, ou « date » dans la table [decision] des paramètres ; aucun fichier n'est "
-        "écrit."),
-    _kind("share-too-small", E, "Part trop faible pour le format SCDL",
-        "{funder} paie {share} % du coût de l'action, moins de 1 % : le format SCDL "
-        "(pourcentageSubvention de 0,01 à 1) ne permet pas de la publier ; aucun fichier n'est "
-        "écrit."),
+    _kind("missing-decision", E, "Date de la décision manquante", "La date de la décision "
+        "manque : donnez --date-decision AAAA-MM-JJ ou [decision] date = … ; aucun fichier écrit."),
+    _kind("share-too-small", E, "Part trop faible pour le format SCDL", "{funder} paie {share} % "
+        "du coût : sous 1 %, le format SCDL ne permet pas de la publier ; aucun fichier écrit."),
     _kind("scdl-invalid", E, "Export refusé par le schéma SCDL",
         "Le fichier ne passe pas le schéma SCDL {version} : {detail} ; aucun fichier n'est écrit."),
 )

@@ -20,14 +20,14 @@ from typing import Any
 from xlfunding.errors import SettingsError
 from xlfunding.files import MiB, read_small
 from xlfunding.identity import Decision, Identity, find_identity, parse_decision, parse_identities
-from xlfunding.layout import FIXED_HEADERS, GAP_HEADER
+from xlfunding.layout import FIXED_HEADERS, GAP_HEADER, OPTIONAL_HEADERS
 from xlfunding.serving import parse_server
 
 DEFAULT_SETTINGS_NAME = "libercourt-2025.toml"
 MAX_SETTINGS_BYTES = MiB  # a city's settings file is a few KiB
 SETTINGS_WEIGHT = "un fichier de paramètres fait quelques Ko"
 # The template's own column headers, which a funder's label must not repeat.
-RESERVED_HEADERS = (*FIXED_HEADERS.values(), GAP_HEADER)
+RESERVED_HEADERS = (*FIXED_HEADERS.values(), *OPTIONAL_HEADERS.values(), GAP_HEADER)
 
 
 @dataclass(frozen=True)

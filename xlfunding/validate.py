@@ -127,15 +127,12 @@ def _report(read: TemplateRead, problems: list[Problem], settings: Settings) -> 
     axes, titles, sponsors = values["axis"], values["title"], values["sponsor"]
     descriptions, totals = values["description"], values["total"]
     funders = [(f.code, values[L.funder_key(f.code)]) for f in settings.funders]
+    optional = {key: values[key] for key in L.OPTIONAL_HEADERS if key in values}
     for position, row in enumerate(read.rows):
         if row in bad_rows:
             report.rejected.append((read.path, row))
             continue
-        funding = {}
-        for code, column in funders:
-            amount = column[position]
-            if amount is not None and amount != ZERO:
-                funding[code] = amount
+        funding = {code: column[position] for code, column in funders if column[position]}
         report.actions.append(
             Action(
                 axis=axes[position],
@@ -145,6 +142,7 @@ def _report(read: TemplateRead, problems: list[Problem], settings: Settings) -> 
                 total=totals[position],
                 funding=funding,
                 source=Location(read.path, read.sheet, row, read.columns),
+                **{key: column[position] or "" for key, column in optional.items()},
             )
         )
     return report

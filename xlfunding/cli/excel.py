@@ -55,6 +55,24 @@ def template(
             "financeurs vides, à remplir par les porteurs).",
         ),
     ] = False,
+    deposit: Annotated[
+        str | None,
+        typer.Option(
+            "--depot",
+            help="Adresse du site de dépôt (xlfunding serve), par exemple "
+            "https://depot.ville.fr : le lien personnel de chaque porteur est écrit dans son "
+            "« Mode d'emploi ». Avec --retours.",
+        ),
+    ] = None,
+    inbox: Annotated[
+        Path | None,
+        typer.Option(
+            "--retours",
+            help="Avec --depot : le dossier des retours de xlfunding serve (son secret fait "
+            "les liens).",
+            file_okay=False,
+        ),
+    ] = None,
     settings: common.SettingsOption = None,
     force: common.ForceOption = False,
 ) -> None:
@@ -71,16 +89,38 @@ def template(
         raise typer.BadParameter("donnez soit -o FICHIER, soit --all-sponsors DOSSIER")
     if sans_montants and source is None:
         raise typer.BadParameter("--sans-montants ne s'utilise qu'avec --from FICHIER")
+    links = _links(chosen, deposit, inbox)
     if source is not None or year is not None:
+        if links is not None:
+            raise typer.BadParameter("--depot ne s'utilise pas avec --from ni --year")
         _renew(source, chosen, year, sans_montants, all_sponsors, output, sponsor, force)
         return
     if all_sponsors is not None:
-        for path in write_all_sponsors(chosen, all_sponsors, force=force, inputs=[settings]):
+        paths = write_all_sponsors(
+            chosen, all_sponsors, force=force, inputs=[settings], links=links
+        )
+        for path in paths:
             common.say(f"✓ {path}")
         return
     assert output is not None
-    write_template(chosen, output, sponsor=sponsor, force=force, inputs=[settings])
+    link = (links or {}).get(sponsor or "")
+    if links is not None and link is None:
+        raise typer.BadParameter("--depot demande --sponsor ou --all-sponsors")
+    write_template(chosen, output, sponsor=sponsor, force=force, inputs=[settings], link=link)
     common.say(f"✓ {output}")
+
+
+def _links(settings: Settings, deposit: str | None, inbox: Path | None) -> dict[str, str] | None:
+    """Each sponsor's page on the drop zone at ``deposit``, made with the secret of ``inbox``."""
+    if deposit is None and inbox is None:
+        return None
+    if deposit is None or inbox is None or not inbox.is_dir():
+        raise typer.BadParameter("--depot ADRESSE et --retours DOSSIER (existant) vont ensemble")
+    from xlfunding.web.links import load_secret, sponsor_links
+
+    secret = load_secret(inbox, dict(settings.server).get("secret"))
+    base = deposit.rstrip("/")
+    return {s: f"{base}/depot/{t}" for s, t in sponsor_links(secret, settings.sponsors).items()}
 
 
 def _renew(

@@ -130,6 +130,7 @@ def _row_tuple(row: RowResult) -> tuple[Any, ...]:
             action.total,
             action.funding,
             None if source is None else (source.file, source.sheet, source.row, source.columns),
+            (action.reference, action.siret, action.rna),
         ),
     )
 
@@ -138,9 +139,9 @@ def _row_of(packed: tuple[Any, ...]) -> RowResult:
     file, sheet, number, sponsor, title, total, reason, fields = packed
     action = None
     if fields is not None:
-        axis, title_, description, sponsor_, cost, funding, where = fields
+        axis, title_, description, sponsor_, cost, funding, where, ids = fields
         source = None if where is None else Location(*where)
-        action = Action(axis, title_, description, sponsor_, cost, funding, source)
+        action = Action(axis, title_, description, sponsor_, cost, funding, source, *ids)
     return RowResult(file, sheet, number, sponsor, title, total, action, reason)
 
 

@@ -11,6 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from xlfunding.errors import UnreadableFile
+from xlfunding.identity import merged
 from xlfunding.model import Programme
 from xlfunding.opendata.scdl import FIELDS, SCHEMA_VERSION, Export, schema_path
 from xlfunding.problems import Problem, Report
@@ -40,6 +41,7 @@ def read_programme(source: Path, settings: Settings | None) -> tuple[Programme, 
         return read_annex(source, settings), None  # raises WrongProgramme, naming the annex
     if not (settings.decision.reference or settings.decision.date):  # the annex's, then
         settings = replace(settings, decision=stored.settings.decision)
+    settings = replace(settings, identities=merged(settings.identities, stored.settings.identities))
     return Programme(settings, stored.actions), None
 
 

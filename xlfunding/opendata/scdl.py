@@ -24,6 +24,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from importlib import resources
 from pathlib import Path
 
+from xlfunding import layout as L
 from xlfunding.errors import UnknownFunder
 from xlfunding.identity import Decision
 from xlfunding.model import Action, Programme
@@ -59,7 +60,7 @@ DISPOSITIF = "Politique de la ville"
 SHARE_PLACES = Decimal("0.0001")
 MIN_SHARE = Decimal("0.01")
 # The column of the template that would carry a sponsor's SIRET, named in the problem.
-SIRET_HEADER = "SIRET du porteur"
+SIRET_HEADER = L.OPTIONAL_HEADERS["siret"]
 
 
 def schema_path() -> Path:
@@ -124,10 +125,14 @@ def scdl_export(
             export.problems.append(
                 Problem.make("missing-identity", file=where, variant="funder", name=code)
             )
-    for sponsor in dict.fromkeys(
-        p.beneficiary for p in export.pairs if (p.funder, p.beneficiary) in chosen
-    ):
-        if not settings.identity(sponsor).siret:
+    for sponsor in dict.fromkeys(p.beneficiary for p in export.pairs if p.funder in funders):
+        paid = [a for a in programme.actions if a.sponsor == sponsor]
+        chosen_paid = [a for a in paid if any((f, sponsor) in chosen for f in funders)]
+        if (
+            chosen_paid
+            and not settings.identity(sponsor).siret
+            and not all(a.siret for a in chosen_paid)
+        ):
             export.problems.append(
                 Problem.make("missing-identity", file=where, name=sponsor, header=SIRET_HEADER)
             )
@@ -178,8 +183,8 @@ def _row(
         "dateConvention": date.isoformat(),
         "referenceDecision": decision.reference or "",
         "nomBeneficiaire": sponsor.legal_name or action.sponsor,
-        "idBeneficiaire": sponsor.siret or "",
-        "rnaBeneficiaire": sponsor.rna or "",
+        "idBeneficiaire": sponsor.siret or action.siret,  # the settings', or its template's
+        "rnaBeneficiaire": sponsor.rna or action.rna,
         "objet": action.title,
         "montant": f"{amount:.2f}",
         "nature": NATURE,

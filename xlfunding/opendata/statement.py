@@ -124,7 +124,8 @@ def _sheet(
     amounts = [*statement.members, f"Total {statement.group}"] if several else [statement.group]
     headers = [*HEADERS, *amounts, SHARE_HEADER]
     header_row, first = 4, 5
-    for col, header in enumerate(headers):
+    dauphin = any(a.reference for a in statement.actions)  # the optional column, if used
+    for col, header in enumerate([*headers, *([L.OPTIONAL_HEADERS["reference"]] * dauphin)]):
         sheet.write_string(header_row, col, header, f["header"])
     for row, action in enumerate(statement.actions, start=first):
         for col, text in enumerate((action.axis, action.title, action.sponsor)):
@@ -144,6 +145,8 @@ def _sheet(
             sheet.write_number(row, amount_col, amount, f["money"])
         share = f"={L.column_letter(amount_col)}{row + 1}/D{row + 1}*100"
         sheet.write_formula(row, amount_col + 1, share, f["share"], amount * 100 / action.total)
+        if dauphin:
+            sheet.write_string(row, len(headers), action.reference, f["text"])
     last = first + len(statement.actions)
     sheet.write_string(last, 0, "TOTAL", f["total_label"])
     for col in (1, 2):

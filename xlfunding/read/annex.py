@@ -9,6 +9,7 @@ printed budget text is never parsed.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -29,6 +30,7 @@ from xlfunding.read.archive import spaced
 from xlfunding.read.xlsx import SheetInfo, XlsxFile
 from xlfunding.settings import Settings, settings_from_json
 
+_DAUPHIN = re.compile(r"(?:^| — )Dauphin (.+)$")  # see layout.DAUPHIN_MARK
 # An annex holds a whole programme: a consolidation of a thousand returns is some ten thousand
 # rows. Beyond these, or the archive's own bounds, it is refused (a cell at XFD1048576 is one
 # cell, kept as such: no grid is ever allocated).
@@ -179,6 +181,9 @@ def _actions(
                     total=cells.amount(columns["total"]) or ZERO,
                     funding=funding,
                     source=Location(path, layout["sheet"], row, fields),
+                    reference=_dauphin(cells.text(columns["source"]))
+                    if "source" in columns
+                    else "",
                 )
             )
     return tuple(actions)
@@ -203,3 +208,9 @@ class _Row:
             return parse_amount(self.value(letter))
         except AmountError as exc:
             raise UnreadableFile(self.path, f"cellule {letter}{self.row} : {exc}") from exc
+
+
+def _dauphin(source: str) -> str:
+    """The Dauphin number the « Source » cell ends with (``write_annex``), or ""."""
+    match = _DAUPHIN.search(source)
+    return match.group(1).strip() if match else ""

@@ -12,13 +12,13 @@ import datetime as dt
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from xlfunding import layout as L
 from xlfunding.errors import NotATemplate
+from xlfunding.identity import compact, rna_mistake, siret_mistake
 from xlfunding.money import (
     AmountError,
     cents_of_float,
@@ -30,43 +30,12 @@ from xlfunding.money import (
 from xlfunding.problems import Problem
 from xlfunding.read.cells import Cell
 from xlfunding.read.formats import DATE, serial, shown, shown_date
+from xlfunding.read.found import TemplateRead
 from xlfunding.read.xlsx import SheetInfo, XlsxFile
 from xlfunding.settings import Settings
 from xlfunding.text import clean_text, label_key
 
 CHOICE_FIELDS = {"axis": "axes", "sponsor": "sponsors"}
-
-
-@dataclass
-class TemplateRead:
-    """What the reader found in one file, by column: ``rows[i]`` is the Excel row of the i-th
-    action read, ``values[key][i]`` its value (text as ``str``, amounts as ``Decimal``, blank as
-    None) and, for amounts, ``cents[key][i]`` the amount in cents rounded away from zero (so
-    sign and zero are kept), exact when ``i`` is not in ``fractional[key]``."""
-
-    path: Path
-    sheet: str
-    columns: dict[str, str]  # field key -> column letter
-    metadata: dict[str, str]
-    rows: list[int]
-    values: dict[str, list[Any]]
-    cents: dict[str, list[int | None]]
-    fractional: dict[str, list[int]]  # amount key -> positions not in whole cents
-    unusable: dict[int, set[str]]  # position -> fields already reported by the reader
-    problems: list[Problem]
-    saved_at: dt.datetime | None = None  # the workbook's own last save, if it says
-
-    @property
-    def sponsor(self) -> str | None:
-        return self.metadata.get("sponsor") or None
-
-    def cell(self, key: str, row: int) -> str | None:
-        letter = self.columns.get(key)
-        return f"{letter}{row}" if letter else None
-
-    def row_values(self, position: int) -> dict[str, Any]:
-        """The values of the ``position``-th action read, by field key."""
-        return {key: column[position] for key, column in self.values.items()}
 
 
 class TableReader:
@@ -139,6 +108,8 @@ class TableReader:
             column = by_column[index] if index < len(by_column) else (None,) * len(rows)
             if key in L.TEXT_FIELDS:
                 values[key] = self._texts(key, column, letter, numbers)
+            elif key in L.OPTIONAL_HEADERS:
+                values[key] = self._numbers(key, column, letter, numbers)
             else:
                 values[key], cents[key], fractional[key] = self._amounts(
                     key, column, letter, numbers
@@ -173,7 +144,7 @@ class TableReader:
                 letter = by_label.get(label_key(key.removeprefix("funder:")))
             if letter is not None:
                 self.columns[key] = letter
-            elif key != "gap":
+            elif key != "gap" and key not in L.OPTIONAL_HEADERS:
                 self.problem(
                     "missing-column",
                     f"A{self.header_row}",
@@ -264,6 +235,28 @@ class TableReader:
             else:
                 out.append(self._text(key, value, f"{letter}{numbers[position]}", position))
         return out
+
+    def _numbers(
+        self, key: str, column: Sequence[object], letter: str | None, numbers: list[int]
+    ) -> list[str | None]:
+        """An optional column's texts; a SIRET or an RNA number is checked at its cell."""
+        texts = self._texts(key, column, letter, numbers)
+        check, code = {
+            "siret": (siret_mistake, "invalid-siret"),
+            "rna": (rna_mistake, "invalid-rna"),
+        }.get(key, (None, ""))
+        for position, text in enumerate(texts):
+            if check is None or text is None:
+                continue
+            raw = column[position]  # a number typed in Excel: its digits, to tell a lost 0
+            if isinstance(raw, int | float) and not isinstance(raw, bool) and raw % 1 == 0:
+                raw = int(raw)
+            reason = check(raw if isinstance(raw, int) else text)
+            if reason is None:
+                texts[position] = compact(text)
+            else:
+                self.problem(code, f"{letter}{numbers[position]}", text, reason=reason)
+        return texts
 
     def _text(self, key: str, value: object, ref: str, position: int) -> str | None:
         value = self._usable(value, ref, key, position)

@@ -15,8 +15,9 @@ from pathlib import Path
 
 from xlfunding import layout as L
 from xlfunding.errors import NotAnXlsx, NotATemplate, WrongProgramme
+from xlfunding.read.found import TemplateRead
 from xlfunding.read.sniff import sniff_file
-from xlfunding.read.table import TableReader, TemplateRead
+from xlfunding.read.table import TableReader
 from xlfunding.read.xlsx import SheetInfo, XlsxFile
 from xlfunding.settings import Settings
 from xlfunding.text import label_key

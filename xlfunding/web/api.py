@@ -30,10 +30,7 @@ def routes(server: Server) -> list[Route]:
             return outcome
         return JSONResponse(
             document(outcome),
-            headers={
-                "X-Xlfunding-Statut": outcome.send.status.encode("ascii", "replace").decode(),
-                "X-Xlfunding-Sha256": outcome.send.sha256,
-            },
+            headers={"X-Xlfunding-Sha256": outcome.send.sha256},
         )
 
     async def openapi(request: Request) -> Response:

@@ -133,6 +133,7 @@ class Checker:
         self._lock = threading.Lock()
         self._pending: list[tuple[Job, asyncio.Future[Outcome]]] = []
         self._running = 0
+        self._blank: Path | None = None
         self._pool = self._new_pool(processes)
 
     def _new_pool(self, processes: int) -> cf.ProcessPoolExecutor:
@@ -155,7 +156,7 @@ class Checker:
         ]
         for future in futures:
             future.result(timeout=180)
-        blank.unlink()
+        self._blank = blank  # kept to warm a renewed pool
 
     async def check(self, path: Path, sponsor: str, corrections: Path | None) -> Outcome:
         future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
@@ -216,6 +217,9 @@ class Checker:
         with self._lock:
             if self._pool is broken:
                 self._pool = self._new_pool(self.processes)
+                if self._blank is not None:  # warm it meanwhile: the next uploads pay no import
+                    for _ in range(self.processes):
+                        self._pool.submit(_warm, self._blank, self.settings.sponsors[0])
         broken.shutdown(wait=False, cancel_futures=True)
 
     def close(self) -> None:

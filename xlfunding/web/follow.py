@@ -138,12 +138,22 @@ def overview(server: Server) -> dict[str, Any]:
         "ledger": ledger,
         "complete": result.complete,
         "run": server.state.get("run"),
+        "history": _history(server.config.outputs),
         "pdf_possible": find_soffice() is not None,
     }
 
 
 def _runs(outputs: Path) -> list[Path]:
     return sorted((p for p in outputs.glob("*") if p.is_dir()), reverse=True)
+
+
+def _history(outputs: Path | None, keep: int = 6) -> list[tuple[str, list[str]]]:
+    """The earlier consolidations still in the outputs folder (newest first), with their files."""
+    if outputs is None or not outputs.is_dir():
+        return []
+    return [
+        (r.name, sorted(p.name for p in r.iterdir() if p.is_file())) for r in _runs(outputs)[:keep]
+    ]
 
 
 def run(server: Server) -> dict[str, Any]:

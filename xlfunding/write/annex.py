@@ -14,6 +14,7 @@ import math
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from xlfunding import layout as L
 from xlfunding.errors import LibreOfficeMissing
+from xlfunding.identity import from_actions, merged
 from xlfunding.model import Action, Location, Programme, funder_sums
 from xlfunding.money import ZERO, format_euros
 from xlfunding.write import styles
@@ -105,12 +107,14 @@ def budget_text(action: Action, codes: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
-def source_text(source: Location | None) -> str:
-    """« ccas-2025.xlsx — 'Actions'!ligne 5 »."""
+def source_text(source: Location | None, reference: str = "") -> str:
+    """« ccas-2025.xlsx — 'Actions'!ligne 5 », then « — Dauphin 2025-00123 » when the action
+    has a Dauphin file number (the annex reader takes it back from there)."""
+    dauphin = f"{L.DAUPHIN_MARK}{reference}" if reference else ""
     if source is None:
-        return ""
+        return dauphin.removeprefix(" — ")
     where = f"'{source.sheet}'!ligne {source.row}"
-    return f"{source.file.name} — {where}" if source.file is not None else where
+    return (f"{source.file.name} — {where}" if source.file is not None else where) + dauphin
 
 
 def row_height(texts: Iterable[tuple[str, int]], short: tuple[str, int] = ("", 1)) -> float:
@@ -171,7 +175,10 @@ class _Writer:
         summary = self.book.add_worksheet(L.SUMMARY_SHEET, InOrderSheet)
         Summary(self.book, self.plan, self.f).write(summary)
         meta = self.book.add_worksheet(L.META_SHEET, InOrderSheet)
-        for row, (key, value) in enumerate(L.annex_metadata(s, self.plan.layout())):
+        # the sponsors' numbers their templates gave are kept with the settings (#14)
+        ids = merged(s.identities, from_actions(self.plan.programme.actions))
+        stored = replace(s, identities=ids)
+        for row, (key, value) in enumerate(L.annex_metadata(stored, self.plan.layout())):
             meta.write_string(row, 0, key)
             meta.write_string(row, 1, value)
         meta.very_hidden()
@@ -232,7 +239,7 @@ class _Writer:
                 (DESCRIPTION, action.description, text),
                 (SPONSOR, action.sponsor, center),
                 (BUDGET, budget, text),
-                (SOURCE, source_text(action.source), text),
+                (SOURCE, source_text(action.source, action.reference), text),
             ):
                 if value:
                     put_string(sheet, row, col, value, fmt)

@@ -95,10 +95,22 @@ def validations(
                 "input_message": f"Montant demandé à {funder.code} ; laissez vide si aucun.",
             },
         )
+    for key, message in (
+        ("reference", "Le numéro du dossier sur la plateforme Dauphin, s'il y en a un."),
+        ("siret", "Le SIRET du porteur : 14 chiffres (facultatif si la ville le connaît)."),
+        ("rna", "Pour une association : son numéro RNA, W suivi de 9 chiffres (facultatif)."),
+    ):
+        column(
+            key,
+            {"validate": "any", "input_title": L.OPTIONAL_HEADERS[key], "input_message": message},
+        )
 
 
-def help_sheet(book: xlsxwriter.Workbook, s: Settings, f: dict[str, Format]) -> None:
-    """« Mode d'emploi »: what to fill in, the rules, where to send the file."""
+def help_sheet(
+    book: xlsxwriter.Workbook, s: Settings, f: dict[str, Format], link: str | None = None
+) -> None:
+    """« Mode d'emploi »: what to fill in, the rules, where to send the file (and the sponsor's
+    page of ``xlfunding serve``, when there is one)."""
     sheet = book.add_worksheet(L.HELP_SHEET)
     sheet.set_column(0, 0, 110)
     lines: list[tuple[str, Format | None]] = [
@@ -120,6 +132,11 @@ def help_sheet(book: xlsxwriter.Workbook, s: Settings, f: dict[str, Format]) -> 
         ("• Coût total (€) : le budget prévisionnel de l'action.", f["help"]),
         (
             "• Une colonne par financeur : le montant demandé ou obtenu ; laissez vide si aucun.",
+            f["help"],
+        ),
+        (
+            "• Référence Dauphin, SIRET et RNA du porteur (facultatifs) : le numéro du dossier "
+            "sur la plateforme Dauphin, et les numéros du porteur pour les données ouvertes.",
             f["help"],
         ),
         ("", None),
@@ -153,9 +170,21 @@ def help_sheet(book: xlsxwriter.Workbook, s: Settings, f: dict[str, Format]) -> 
             f["help"],
         ),
     ]
+    if link:
+        lines += [
+            ("", None),
+            ("Ou le déposer en ligne", f["help_head"]),
+            (
+                "Déposez-le sur votre page personnelle, qui le vérifie aussitôt et vous dit quoi "
+                "corriger (ne communiquez pas ce lien : il est à vous seul) :",
+                f["help"],
+            ),
+        ]
     for row, (text, fmt) in enumerate(lines):
         if text:
             sheet.write_string(row, 0, text, fmt)
+    if link:
+        sheet.write_url(len(lines), 0, link, string=link)
     sheet.protect("")
 
 
