@@ -631,12 +631,21 @@ def annex_xfd1048576(folder: Path) -> Path:
         re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:XFD1048576"/>', data))})
 
 
+def annex_wide_rows(folder: Path) -> Path:
+    """5 000 rows under the annex's table, each with a value at column XFD: a reader that
+    makes each row a list from column A holds 80 million values."""
+    rows = b"".join(b'<row r="%d">' % r + inline_cell(f"XFD{r}", "x") + b"</row>"
+                    for r in range(1000, 6000))
+    return edited_annex(folder, {ANNEX_SHEET_PART: before_sheet_data_end(rows)})
+
+
 # The annexes, and the words of the French answer (None: read, its 3 actions imported).
 ANNEX_CASES: dict[str, tuple[Callable[[Path], Path], str | None]] = {
     "annex-malformed-xml": (annex_bad_xml, "la feuille « Annexe » est abîmée (XML mal formé"),
     "annex-truncated-part": (annex_truncated_part, "la feuille « Annexe » est illisible"),
     "annex-truncated-file": (annex_truncated_file, "archive zip illisible ou tronquée"),
     "annex-cell-XFD1048576": (annex_xfd1048576, None),
+    "annex-5000-rows-at-XFD": (annex_wide_rows, None),
 }
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from hostile import ANNEX_CASES, BASE, XLFUNDING, Run, annex_xfd1048576, measure
+from hostile import ANNEX_CASES, BASE, XLFUNDING, Run, measure
 
 from xlfunding.errors import UnreadableFile
 from xlfunding.read.annex import read_annex
@@ -190,10 +190,12 @@ def test_a_damaged_annex_is_an_unreadable_file_naming_it(tmp_path: Path, case: s
     assert caught.value.path == path and words and words in caught.value.text
 
 
-def test_the_far_cell_of_an_annex_costs_nothing(tmp_path: Path) -> None:
-    """In the process: the annex reader allocates no grid (openpyxl's read-only mode took
-    2.8 GB and 11 s here); traced allocations stay under 50 MB."""
-    path = annex_xfd1048576(tmp_path)
+@pytest.mark.parametrize("case", ["annex-cell-XFD1048576", "annex-5000-rows-at-XFD"])
+def test_the_far_cells_of_an_annex_cost_nothing(tmp_path: Path, case: str) -> None:
+    """In the process: the annex reader allocates no grid, and no row as wide as its last
+    cell (openpyxl's read-only mode took 2.8 GB and 11 s here); traced allocations stay
+    under 50 MB."""
+    path = ANNEX_CASES[case][0](tmp_path)
     tracemalloc.start()
     try:
         start = time.perf_counter()
@@ -204,3 +206,17 @@ def test_the_far_cell_of_an_annex_costs_nothing(tmp_path: Path) -> None:
         tracemalloc.stop()
     assert [a.title for a in back.actions] == [a.title for a in BASE]
     assert seconds < 10 and peak < 50 * 2**20, (seconds, peak)
+
+
+# -- an import source that cannot be an annex's text --------------------------------------------
+
+def test_an_import_text_that_cannot_be_one_is_refused_at_once(tmp_path: Path) -> None:
+    huge = tmp_path / "annexe.txt"
+    with huge.open("wb") as handle:
+        handle.write(b"Intitul\xc3\xa9 du projet\t")
+        handle.truncate(3 * 2**30)  # 3 GB, sparse
+    run = _measured("import", huge, "-o", tmp_path / "programme.xlsx", timeout=30)
+    assert run.code == 2 and "Traceback" not in run.stderr, run
+    assert f"{huge} : Ce fichier ne peut pas être lu : fichier trop gros (plus de 16 Mo)" in (
+        run.stderr), run.stderr
+    assert run.wall < 10 and run.rss_mb < 500, run

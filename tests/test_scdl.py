@@ -307,3 +307,13 @@ def test_misuse_and_an_incomplete_folder_write_nothing(settings: Settings, tmp_p
     broken = runner.invoke(app, [*args, "--date-decision", "2024-12-18"])
     assert broken.exit_code == 1 and "consolidation incomplète" in broken.output
     assert not out.exists()
+
+
+def test_a_title_a_spreadsheet_would_run_stays_text(published: Settings, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    actions = seed_programme(published).actions
+    risky = replace(actions[0], title='=HYPERLINK("http://x")')
+    export = scdl_export(Programme(published, (risky, *actions[1:])), ["CCAS"])
+    assert export.rows[0]["objet"] == '\'=HYPERLINK("http://x")'
+    assert write_scdl(export, tmp_path / "s.csv") == []

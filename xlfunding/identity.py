@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -85,6 +85,31 @@ def rna_mistake(value: object) -> str | None:
         if not char.isdigit():
             return f"le {_nth(position)} caractère, « {char} », n'est pas un chiffre"
     return f"un numéro RNA a 9 chiffres après le W, celui-ci en a {len(number) - 1}"
+
+
+def number_mistakes(
+    key: str, cells: Sequence[object], texts: list[str | None]
+) -> list[tuple[int, str, str]]:
+    """A template column's SIRET (``key`` "siret") or RNA numbers ("rna"; any other key has
+    none): each valid one compacted in ``texts``, each wrong one as (position, problem code,
+    French reason). A number typed in Excel is checked by its digits, to tell a lost 0."""
+    check, code = {
+        "siret": (siret_mistake, "invalid-siret"),
+        "rna": (rna_mistake, "invalid-rna"),
+    }.get(key, (None, ""))
+    found = []
+    for position, text in enumerate(texts):
+        if check is None or text is None:
+            continue
+        raw = cells[position]
+        if isinstance(raw, int | float) and not isinstance(raw, bool) and raw % 1 == 0:
+            raw = int(raw)
+        reason = check(raw if isinstance(raw, int) else text)
+        if reason is None:
+            texts[position] = compact(text)
+        else:
+            found.append((position, code, reason))
+    return found
 
 
 def _nth(position: int) -> str:

@@ -79,7 +79,9 @@ def run_consolidate(
     return 0 if result.complete else 1
 
 
-def check_outputs(path: Path, inbox: Path, force: bool, inputs: Sequence[Path | None] = ()) -> None:
+def check_outputs(
+    path: Path, inbox: Path, force: bool, inputs: Sequence[Path | None] = ()
+) -> None:
     """Refuse an output we cannot write or that is one of the ``inputs`` (the previous annex,
     the settings), and one inside the inbox (it would be read back)."""
     check_output(path, force=force, inputs=inputs)

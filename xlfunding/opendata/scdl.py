@@ -30,6 +30,7 @@ from xlfunding.identity import Decision
 from xlfunding.model import Action, Programme
 from xlfunding.money import ZERO
 from xlfunding.problems import Problem
+from xlfunding.render import neutralise
 from xlfunding.settings import Settings
 from xlfunding.text import name_key
 from xlfunding.threshold import Pair, pairs
@@ -176,7 +177,7 @@ def _row(
     funder, sponsor = settings.identity(code), settings.identity(action.sponsor)
     date = decision.date or dt.date(settings.year, 1, 1)
     end = dt.date(settings.year, 12, 31)
-    return {
+    row = {
         "_funder": code,
         "nomAttribuant": funder.legal_name or code,
         "idAttribuant": funder.siret or "",
@@ -195,3 +196,5 @@ def _row(
         "pourcentageSubvention": f"{share:f}",
         "dispositifAide": DISPOSITIF,
     }
+    # a text that a spreadsheet would run (« =… », « +… », « @… ») stays text (OWASP rule)
+    return {key: neutralise(value) for key, value in row.items()}

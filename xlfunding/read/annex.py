@@ -36,6 +36,7 @@ _DAUPHIN = re.compile(r"(?:^| — )Dauphin (.+)$")  # see layout.DAUPHIN_MARK
 # cell, kept as such: no grid is ever allocated).
 MAX_ANNEX_ROWS = 200_000
 MAX_ANNEX_CELLS = 3_000_000
+MAX_ANNEX_COLUMNS = 1_000  # its six columns and one per funder: a cell beyond is never read
 
 
 @dataclass(frozen=True)
@@ -122,10 +123,14 @@ def _open(path: Path) -> _AnnexFile:
 
 def _values(book: XlsxFile, sheet: SheetInfo) -> dict[int, tuple[Any, ...]]:
     """Each row with data, 1-based, as its values from column A (None where empty, and for a
-    formula without a saved value; an error's text, « #REF! », for an error)."""
+    formula without a saved value; an error's text, « #REF! », for an error), up to column
+    ``MAX_ANNEX_COLUMNS``: rows with a cell at XFD never become 16 384 values each."""
     rows: dict[int, tuple[Any, ...]] = {}
     for number, cells in book.rows(sheet):
         placed = {L.column_index(letter): cell.value for letter, cell in cells.items()}
+        placed = {index: value for index, value in placed.items() if index < MAX_ANNEX_COLUMNS}
+        if not placed:
+            continue
         values: list[Any] = [None] * (max(placed) + 1)
         for index, value in placed.items():
             values[index] = value

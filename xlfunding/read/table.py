@@ -18,7 +18,7 @@ from typing import Any
 
 from xlfunding import layout as L
 from xlfunding.errors import NotATemplate
-from xlfunding.identity import compact, rna_mistake, siret_mistake
+from xlfunding.identity import number_mistakes
 from xlfunding.money import (
     AmountError,
     cents_of_float,
@@ -106,10 +106,10 @@ class TableReader:
             letter = self.columns.get(key)
             index = L.column_index(letter) if letter else len(by_column)
             column = by_column[index] if index < len(by_column) else (None,) * len(rows)
-            if key in L.TEXT_FIELDS:
-                values[key] = self._texts(key, column, letter, numbers)
-            elif key in L.OPTIONAL_HEADERS:
-                values[key] = self._numbers(key, column, letter, numbers)
+            if key in L.TEXT_FIELDS or key in L.OPTIONAL_HEADERS:
+                values[key] = texts = self._texts(key, column, letter, numbers)
+                for at, code, why in number_mistakes(key, column, texts):  # #14: SIRET, RNA
+                    self.problem(code, f"{letter}{numbers[at]}", texts[at], reason=why)
             else:
                 values[key], cents[key], fractional[key] = self._amounts(
                     key, column, letter, numbers
@@ -235,28 +235,6 @@ class TableReader:
             else:
                 out.append(self._text(key, value, f"{letter}{numbers[position]}", position))
         return out
-
-    def _numbers(
-        self, key: str, column: Sequence[object], letter: str | None, numbers: list[int]
-    ) -> list[str | None]:
-        """An optional column's texts; a SIRET or an RNA number is checked at its cell."""
-        texts = self._texts(key, column, letter, numbers)
-        check, code = {
-            "siret": (siret_mistake, "invalid-siret"),
-            "rna": (rna_mistake, "invalid-rna"),
-        }.get(key, (None, ""))
-        for position, text in enumerate(texts):
-            if check is None or text is None:
-                continue
-            raw = column[position]  # a number typed in Excel: its digits, to tell a lost 0
-            if isinstance(raw, int | float) and not isinstance(raw, bool) and raw % 1 == 0:
-                raw = int(raw)
-            reason = check(raw if isinstance(raw, int) else text)
-            if reason is None:
-                texts[position] = compact(text)
-            else:
-                self.problem(code, f"{letter}{numbers[position]}", text, reason=reason)
-        return texts
 
     def _text(self, key: str, value: object, ref: str, position: int) -> str | None:
         value = self._usable(value, ref, key, position)

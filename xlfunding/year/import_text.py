@@ -19,6 +19,7 @@ from pathlib import Path
 
 from xlfunding import layout as L
 from xlfunding.errors import UnreadableFile
+from xlfunding.files import MiB, read_small
 from xlfunding.money import ZERO, AmountError, parse_amount
 from xlfunding.problems import Problem
 from xlfunding.settings import Settings
@@ -26,6 +27,7 @@ from xlfunding.text import clean_text, name_key, words_key
 from xlfunding.year.import_layout import table_rows
 
 TOTAL_LABEL = "TOTAL"
+MAX_TEXT_BYTES = 16 * MiB
 NOT_IMPORTED_SHEET = "Non importé"  # where the output keeps what was not imported
 # « Ville = 5 457 € », « CCAS= 4 565 € », « Maisons et Cités= 19 334 € »: a name, « = », an
 # amount, « € »; items separated by spaces, line breaks, commas or semicolons.
@@ -175,15 +177,9 @@ class SourceRead:
 
 
 def read_text(path: Path) -> str:
-    """The file's text: UTF-8 (with or without BOM), UTF-16 with BOM, else Windows-1252."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError as exc:
-        raise UnreadableFile(path, "fichier introuvable") from exc
-    except IsADirectoryError as exc:
-        raise UnreadableFile(path, "c'est un dossier, pas un fichier") from exc
-    except OSError as exc:
-        raise UnreadableFile(path, exc.strerror or str(exc)) from exc
+    """The file's text: UTF-8 (with or without BOM), UTF-16 with BOM, else Windows-1252; read
+    bounded (an annex's text is some 50 KB: a device, a pipe or 3 GB are refused at once)."""
+    data = read_small(path, MAX_TEXT_BYTES, UnreadableFile, "le texte d'une annexe fait 50 Ko")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         text = data.decode("utf-16")
     else:
