@@ -97,9 +97,11 @@ def number_mistakes(
         "siret": (siret_mistake, "invalid-siret"),
         "rna": (rna_mistake, "invalid-rna"),
     }.get(key, (None, ""))
+    if check is None:
+        return []
     found = []
     for position, text in enumerate(texts):
-        if check is None or text is None:
+        if text is None:
             continue
         raw = cells[position]
         if isinstance(raw, int | float) and not isinstance(raw, bool) and raw % 1 == 0:

@@ -17,7 +17,6 @@ from typing import Any
 
 from xlfunding import layout as L
 from xlfunding.errors import (
-    HostileFile,
     NotAnAnnex,
     NotAnXlsx,
     UnreadableFile,
@@ -26,7 +25,6 @@ from xlfunding.errors import (
 )
 from xlfunding.model import Action, Location, Programme
 from xlfunding.money import ZERO, AmountError, parse_amount
-from xlfunding.read.archive import spaced
 from xlfunding.read.xlsx import SheetInfo, XlsxFile
 from xlfunding.settings import Settings, settings_from_json
 
@@ -102,14 +100,8 @@ def open_annex(path: Path | str, settings: Settings | None = None) -> AnnexRead:
 class _AnnexFile(XlsxFile):
     """A return's engine, bounded for an annex: a whole programme, not one sponsor's rows."""
 
-    def check_data_size(self, sheet: SheetInfo, rows: int, cells: int) -> None:
-        if rows > MAX_ANNEX_ROWS or cells > MAX_ANNEX_CELLS:
-            raise HostileFile(
-                self.path,
-                f"la feuille « {sheet.name} » a plus de {spaced(MAX_ANNEX_ROWS)} lignes ou "
-                f"{spaced(MAX_ANNEX_CELLS)} cellules remplies : ce n'est pas une annexe "
-                "écrite par xlfunding, ou elle a été agrandie depuis",
-            )
+    max_rows, max_cells = MAX_ANNEX_ROWS, MAX_ANNEX_CELLS
+    too_big = " : ce n'est pas une annexe écrite par xlfunding, ou elle a été agrandie depuis"
 
 
 def _open(path: Path) -> _AnnexFile:

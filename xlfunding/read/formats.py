@@ -78,7 +78,7 @@ def shown(number: Decimal, kind: str, date1904: bool = False) -> str:
             text = text.rstrip("0").rstrip(".")
         return text.replace(".", ",") + "\u00a0%"
     try:
-        seconds = round(float(number) * 86400)  # as Excel shows it: to the second
+        seconds = round(number * 86400)  # as Excel shows it: to the second (half to even)
         when = (_EPOCH_1904 if date1904 else _EPOCH) + dt.timedelta(seconds=seconds)
     except (OverflowError, ValueError):
         return format(number, "f").replace(".", ",")

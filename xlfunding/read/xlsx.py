@@ -44,7 +44,14 @@ class SheetInfo:
 
 
 class XlsxFile(Archive):
-    """An open .xlsx: use as a context manager; read sheets one at a time."""
+    """An open .xlsx: use as a context manager; read sheets one at a time. A sheet with more
+    filled rows or cells than the class's bounds is refused, with ``too_big`` as the advice."""
+
+    max_rows, max_cells = MAX_DATA_ROWS, MAX_DATA_CELLS
+    too_big = (
+        ", un modèle en a quelques centaines : ne gardez dans le classeur que le tableau des "
+        "actions"
+    )
 
     def __init__(self, path: Path | str) -> None:
         super().__init__(path)
@@ -169,12 +176,11 @@ class XlsxFile(Archive):
             yield number, values
 
     def check_data_size(self, sheet: SheetInfo, rows: int, cells: int) -> None:
-        if rows > MAX_DATA_ROWS or cells > MAX_DATA_CELLS:
+        if rows > self.max_rows or cells > self.max_cells:
             raise HostileFile(
                 self.path,
-                f"la feuille « {sheet.name} » a plus de {spaced(MAX_DATA_ROWS)} lignes ou "
-                f"{spaced(MAX_DATA_CELLS)} cellules remplies, un modèle en a quelques "
-                "centaines : ne gardez dans le classeur que le tableau des actions",
+                f"la feuille « {sheet.name} » a plus de {spaced(self.max_rows)} lignes ou "
+                f"{spaced(self.max_cells)} cellules remplies{self.too_big}",
             )
 
     def _gathered(

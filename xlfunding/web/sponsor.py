@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import hashlib
 import hmac
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -18,6 +17,7 @@ from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from xlfunding.money import ZERO, format_euros
+from xlfunding.month.inbox import sha256_of
 from xlfunding.problems import Report, Severity
 from xlfunding.render import problem_groups, verdict
 from xlfunding.web.links import sign, sponsor_of
@@ -161,7 +161,7 @@ def _file(server: Server, sponsor: str, received: Received, stem: str, outcome: 
         name=received.name,
         at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         status=SAVED if report.valid else REFUSED_STATUS,
-        sha256=hashlib.sha256(saved.read_bytes()).hexdigest(),
+        sha256=sha256_of(saved),
         actions=len(report.actions),
         total=str(sum((a.total for a in report.actions), start=ZERO)),
         errors=len(report.errors),
