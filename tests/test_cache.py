@@ -19,6 +19,7 @@ import sys
 import tomllib
 import zipfile
 from dataclasses import replace
+from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
@@ -28,8 +29,9 @@ from hypothesis import strategies as st
 from test_consolidate import messy_inbox, mine  # noqa: F401 (a fixture)
 
 from xlfunding.month import cache as cache_module
-from xlfunding.month.cache import DATABASE, ResultCache, default_folder
-from xlfunding.month.cachecodec import NotCacheable, decode, encode
+from xlfunding.month import cachecodec
+from xlfunding.month.cache import DATABASE, ResultCache, cacheable, default_folder
+from xlfunding.month.cachecodec import NotCodable, decode, encode
 from xlfunding.month.consolidate import Status, consolidate
 from xlfunding.month.inbox import FileResult, RowResult
 from xlfunding.month.job import run_consolidate
@@ -200,7 +202,7 @@ def test_a_tampered_entry_is_a_miss_and_is_replaced(
         # the other programme's: replaced by bytes that have the right checksum but are not
         # a result.
         for rowid, data in db.execute("SELECT rowid, data FROM results").fetchall():
-            status = pickle.loads(data)["status"]
+            status = pickle.loads(data)[1][0]  # the header's status
             if status == "valide":
                 changed = data.replace(b"CCAS", b"VILL")
                 assert changed != data
@@ -380,10 +382,28 @@ def test_the_codec_gives_back_every_value_exactly(value: object, total: object) 
     assert moved.problems[0].file == moved.rows[0].file == Path("/ailleurs/b.xlsx")
 
 
-def test_what_the_codec_cannot_carry_is_not_cached() -> None:
+def test_what_the_codec_cannot_carry_is_refused() -> None:
     path = Path("a.xlsx")
     for problem in (Problem("not-text", "m", Path("autre.xlsx")),
-                    Problem("not-text", "m", path, value=(1, 2)),
-                    Problem("unreadable-file", "m", path)):
-        with pytest.raises(NotCacheable):
+                    Problem("not-text", "m", path, value=Path("x")),
+                    Problem("not-text", "m", path, value=[1, complex(1, 2)]),
+                    Problem("not-text", "m", path, value=Status.VALID)):  # a str subclass
+        with pytest.raises(NotCodable):
             encode(FileResult(path, Status.ERRORS, problems=[problem]))
+
+
+def test_a_reader_that_died_or_a_result_already_judged_is_not_cached() -> None:
+    path = Path("a.xlsx")
+    assert cacheable(FileResult(path, Status.ERRORS, problems=[Problem("not-text", "m", path)]))
+    assert not cacheable(FileResult(path, Status.UNREADABLE,
+                                    problems=[Problem("unreadable-file", "m", path)]))
+    assert not cacheable(FileResult(path, Status.SUPERSEDED))
+    assert not cacheable(FileResult(path, Status.VALID, note="copie de « b.xlsx »"))
+
+
+def test_an_entry_builds_the_inert_types_only() -> None:
+    inert = pickle.dumps((dt.timedelta(1), dt.date(2025, 1, 2), Decimal("1.50")), protocol=5)
+    assert cachecodec._Plain(io.BytesIO(inert)).load()[2] == Decimal("1.50")
+    for other in (Path("x"), complex(1, 2), Status.VALID):
+        with pytest.raises(pickle.UnpicklingError, match="refusé"):
+            cachecodec._Plain(io.BytesIO(pickle.dumps(other, protocol=5))).load()

@@ -13,8 +13,10 @@ what keeps a thousand returns fast. Check names are the problem codes.
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Iterable
+import sys
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -22,6 +24,27 @@ import pandera.pandas as pa
 
 from xlfunding import layout as L
 from xlfunding.settings import Settings
+
+
+@contextlib.contextmanager
+def _hypothesis_hidden() -> Iterator[None]:
+    """While pandera loads its built-in checks, ``import hypothesis`` fails as if it were not
+    installed. Those checks import pandera's data-synthesis strategies, which import
+    hypothesis when it is there (a test dependency, not ours): 0.2 to 0.4 s of every process
+    that validates, with hypothesis's plugins. We never synthesise data. A process that has
+    already imported hypothesis keeps it."""
+    if "hypothesis" in sys.modules:
+        yield
+        return
+    sys.modules["hypothesis"] = None  # type: ignore[assignment]  # the import system's "absent"
+    try:
+        yield
+    finally:
+        del sys.modules["hypothesis"]
+
+
+with _hypothesis_hidden():
+    import pandera.backends.pandas.builtin_checks  # noqa: F401  (registered once, here)
 
 
 def funder_columns(settings: Settings) -> list[str]:

@@ -16,10 +16,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 from xlfunding.errors import UnreadableFile
-from xlfunding.model import Action, Location
+from xlfunding.model import Action
 from xlfunding.problems import Problem, Severity
 
 OLDEST = dt.datetime.min.replace(tzinfo=dt.UTC)
@@ -79,18 +78,6 @@ class FileResult:
     def __post_init__(self) -> None:
         self.name = self.name or self.path.name
 
-    # A reading worker sends its FileResults back pickled: rows and actions as plain tuples
-    # pickle and unpickle in two thirds of the time of the dataclasses (shared objects, the
-    # path, the sheet name, the column letters, are written once either way).
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        state["rows"] = [_row_tuple(row) for row in self.rows]
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        state["rows"] = [_row_of(packed) for packed in state["rows"]]
-        self.__dict__.update(state)
-
     @property
     def sponsors(self) -> str:
         return self.sponsor or ", ".join(sorted({r.sponsor for r in self.rows if r.sponsor}))
@@ -108,41 +95,6 @@ class FileResult:
 
     def recency(self) -> tuple[dt.datetime, float, str]:
         return (self.modified or OLDEST, self.mtime or 0.0, self.name)
-
-
-def _row_tuple(row: RowResult) -> tuple[Any, ...]:
-    action, source = row.action, row.action.source if row.action else None
-    return (
-        row.file,
-        row.sheet,
-        row.row,
-        row.sponsor,
-        row.title,
-        row.total,
-        row.reason,
-        None
-        if action is None
-        else (
-            action.axis,
-            action.title,
-            action.description,
-            action.sponsor,
-            action.total,
-            action.funding,
-            None if source is None else (source.file, source.sheet, source.row, source.columns),
-            (action.reference, action.siret, action.rna),
-        ),
-    )
-
-
-def _row_of(packed: tuple[Any, ...]) -> RowResult:
-    file, sheet, number, sponsor, title, total, reason, fields = packed
-    action = None
-    if fields is not None:
-        axis, title_, description, sponsor_, cost, funding, where, ids = fields
-        source = None if where is None else Location(*where)
-        action = Action(axis, title_, description, sponsor_, cost, funding, source, *ids)
-    return RowResult(file, sheet, number, sponsor, title, total, action, reason)
 
 
 def find_inputs(

@@ -36,26 +36,10 @@ def read_returns(
     paths: Iterable[Path], settings: Settings, *, processes: int | None = None
 ) -> Iterator[FileResult]:
     """Read each file on its own, check them ``BATCH`` at a time in one schema pass (each alone
-    if that pass fails). Never raises for a file. With many files and several cores, the batches run
-    in worker processes (``xlfunding.month.parallel``), results in completion order."""
-    paths = [Path(p) for p in paths]
-    processes = parallel.workers() if processes is None else processes
-    if processes > 1 and len(paths) >= PARALLEL_FROM:
-        yield from parallel.map_chunks(
-            paths,
-            functools.partial(_read_batch, settings=settings),
-            _died,
-            chunk=BATCH,
-            processes=processes,
-        )
-        return
-    for start in range(0, len(paths), BATCH):
-        yield from _read_batch(paths[start : start + BATCH], settings)
-
-
-# What a worker sends back for the cache: a result as its cache entry (path, mtime, entry),
-# or the FileResult itself when the entry cannot carry it.
-Sent = FileResult | tuple[Path, float | None, bytes]
+    if that pass fails). Never raises for a file. With many files and several cores, the
+    batches run in worker processes (``xlfunding.month.parallel``), results in completion
+    order."""
+    return (result for result, _ in read_encoded(paths, settings, processes=processes))
 
 
 def read_encoded(
@@ -65,12 +49,12 @@ def read_encoded(
     processes: int | None = None,
     overlap: bool = False,
 ) -> Iterator[tuple[FileResult, bytes | None]]:
-    """As ``read_returns``, each result with its cache entry (``cachecodec``), or None when it
-    has none. The entry is made where the file was read: a worker sends it instead of the
-    result (it is quicker to make and to send than the pickled result), and this process
-    decodes it. The workers start at once: this process can take the cached files meanwhile
-    (``overlap``: there are enough of them to use workers for fewer than ``PARALLEL_FROM``
-    files); iterate to the end (or close) to release them."""
+    """As ``read_returns``, each result with its entry (``cachecodec``) when a worker made it,
+    else None. A worker sends the entry instead of its result (quicker to make, to send and to
+    read back than the pickled objects), and this process decodes it. The workers start at
+    once: this process can do other work meanwhile (``overlap``: there is enough of it to use
+    workers for fewer than ``PARALLEL_FROM`` files); iterate to the end (or close) to release
+    them."""
     paths = [Path(p) for p in paths]
     processes = parallel.workers() if processes is None else processes
     if processes > 1 and paths and (overlap or len(paths) >= PARALLEL_FROM):
@@ -82,22 +66,23 @@ def read_encoded(
             processes=min(processes, -(-len(paths) // BATCH)),
         )
         return (_received(s) for s in sent)
-    return ((r, _entry(r)) for r in read_returns(paths, settings, processes=1))
+    batches = (_read_batch(paths[i : i + BATCH], settings) for i in range(0, len(paths), BATCH))
+    return ((result, None) for batch in batches for result in batch)
+
+
+# What a worker sends back: a result as its entry (path, mtime, entry), or the FileResult
+# itself when the entry cannot carry it.
+Sent = FileResult | tuple[Path, float | None, bytes]
 
 
 def _encoded_batch(paths: list[Path], settings: Settings) -> list[Sent]:
     sent: list[Sent] = []
     for result in _read_batch(paths, settings):
-        entry = _entry(result)
-        sent.append(result if entry is None else (result.path, result.mtime, entry))
+        try:
+            sent.append((result.path, result.mtime, cachecodec.encode(result)))
+        except cachecodec.NotCodable:
+            sent.append(result)
     return sent
-
-
-def _entry(result: FileResult) -> bytes | None:
-    try:
-        return cachecodec.encode(result)
-    except cachecodec.NotCacheable:
-        return None
 
 
 def _received(sent: Sent) -> tuple[FileResult, bytes | None]:
