@@ -23,12 +23,14 @@ is read (the files not yet taken from it are read).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import itertools
 import json
 import pickle
 import sqlite3
+import threading
 import zlib
 from collections.abc import Iterator
 from importlib import metadata
@@ -110,7 +112,10 @@ class ResultCache:
         connection = None
         try:
             Path(folder).mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None)
+            # Used by one thread at a time: the last writes are handed over to one (closing).
+            connection = sqlite3.connect(
+                path, timeout=BUSY_SECONDS, isolation_level=None, check_same_thread=False
+            )
             _prepare(connection)
         except (OSError, sqlite3.Error, ForeignCache) as exc:
             if connection is not None:
@@ -208,6 +213,18 @@ class ResultCache:
             self._damaged(exc)
             return
         self.stored += len(rows)
+
+    @contextlib.contextmanager
+    def closing(self) -> Iterator[None]:
+        """Close (``close``) in a thread of its own while the block runs, and wait for it at
+        the end of the block: SQLite writes and syncs the file without holding the
+        interpreter's lock, so the block's work goes on meanwhile."""
+        thread = threading.Thread(target=self.close, name="xlfunding-cache")
+        thread.start()
+        try:
+            yield
+        finally:
+            thread.join()
 
     def close(self) -> None:
         """Write what is left, forget the entries of other versions (they can never hit

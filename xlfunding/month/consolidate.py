@@ -19,6 +19,7 @@ Rules (the README and the report say the same):
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -141,20 +142,23 @@ def consolidate(
                 placeholder = waiting[result.path]
                 result.name, result.sha256 = placeholder.name, placeholder.sha256
                 results.append(result)
-        finally:
+        except BaseException:
             if store is not None:
                 store.close()
-        order: dict[Path, int] = {}
-        for index, (path, _) in enumerate(found):
-            order.setdefault(path, index)
-        files = sorted([*skipped, *results], key=lambda f: order[f.path])
-        supersede(files)
-        deduplicate(files)
-        programme = Programme(
-            settings,
-            tuple(r.action for f in files for r in f.rows if r.accepted and r.action is not None),
-        )
-        ledger = _ledger(files, len(found), programme)
+            raise
+        # The cache's last writes run while the rules are applied (see ResultCache.closing).
+        with store.closing() if store is not None else contextlib.nullcontext():
+            order: dict[Path, int] = {}
+            for index, (path, _) in enumerate(found):
+                order.setdefault(path, index)
+            files = sorted([*skipped, *results], key=lambda f: order[f.path])
+            supersede(files)
+            deduplicate(files)
+            programme = Programme(
+                settings,
+                tuple(r.action for f in files for r in f.rows if r.accepted and r.action),
+            )
+            ledger = _ledger(files, len(found), programme)
     changes = compare(before, programme, origin) if isinstance(before, Programme) else None
     return Consolidation(settings, files, programme, ledger, strict, changes, notices)
 
