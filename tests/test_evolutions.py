@@ -11,6 +11,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 import xlsxwriter
+from hypothesis import example, given
+from hypothesis import strategies as st
 from seeddata import seed_actions, seed_programme
 
 from xlfunding.model import Programme
@@ -22,6 +24,7 @@ from xlfunding.month.evolutions import (
     SHEET,
     FieldChange,
     compare,
+    squeezed,
     write_evolutions_sheet,
 )
 from xlfunding.month.job import run_consolidate
@@ -120,3 +123,14 @@ def test_the_annex_gets_the_evolutions_sheet(last_month: Path, tmp_path: Path,
     changes = [row[:3] for row in book[SHEET].iter_rows(values_only=True)
                if row[0] in (ADDED, REMOVED, CHANGED)]
     assert (REMOVED, "CCAS", GONE) in changes
+
+
+@given(st.text(alphabet=st.sampled_from("ab \t\n\r\x0b\x0c\x1c\x1f\x85\xa0\u2009\u2028\u3000é")))
+@example(" a")
+@example("a ")
+@example("a  b")
+@example("a\xa0b")
+@example("")
+def test_squeezed_is_the_split_and_join_it_stands_for(text: str) -> None:
+    assert squeezed(text) == " ".join(text.split())
+

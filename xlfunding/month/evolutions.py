@@ -30,12 +30,21 @@ PERCENT_STEP = Decimal("0.01")
 
 def action_key(action: Action) -> tuple[str, str]:
     """Sponsor and title, case and spacing aside: what makes two actions the same action."""
-    return (folded(action.sponsor), " ".join(action.title.split()).casefold())
+    return (folded(action.sponsor), squeezed(action.title).casefold())
 
 
 @functools.lru_cache(maxsize=1024)
 def folded(text: str) -> str:  # sponsors: a few names, a hundred thousand times
-    return " ".join(text.split()).casefold()
+    return squeezed(text).casefold()
+
+
+def squeezed(text: str) -> str:
+    """``" ".join(text.split())``: each run of spaces one space, none at the ends. Most titles
+    already are, and saying so is quicker than splitting them: a printable text holds no
+    space but the plain one (tabs, line breaks, non-breaking spaces are not printable)."""
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text
+    return " ".join(text.split())
 
 
 @dataclass(frozen=True)

@@ -101,7 +101,7 @@ def deduplicate(files: list[FileResult]) -> None:
     )
     for f in valid:
         for row in f.rows:
-            if row.action is None or not row.accepted:
+            if row.action is None or row.reason is not None:  # not accepted
                 continue
             kept, first = seen.setdefault(action_key(row.action), (f, row))
             if first is row:
