@@ -85,3 +85,21 @@ def test_the_cache_benchmark_runs_and_takes_month_one_from_the_cache(tmp_path: P
     assert len(rows) == 8
     verdicts = [line.split(" | ")[-1].rstrip(" |") for line in rows]
     assert all(v in ("—", "PASS", "FAIL") for v in verdicts) and verdicts.count("—") == 3
+
+
+def test_the_codec_benchmark_runs_and_checks_its_round_trips(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_codec.py"), "--quick",
+         "--data", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| ")][1:]
+    assert [row.split(" | ")[0] for row in rows] == [
+        "| encode (entry)", "| packing before (2b606a2)", "| pickle.dumps (objects)",
+        "| decode (entry)", "| unpacking before (2b606a2)", "| pickle.loads (objects)",
+    ]
+

@@ -3,17 +3,19 @@ the cache (``cache``) stores.
 
 A FileResult becomes a tuple of plain values (text, numbers, None, lists, tuples, dicts) and of
 a few inert types, the amounts' Decimals and the dates, written with pickle's binary format.
-Rows are flat tuples; a sheet name, a map of column letters, the file's path are written once.
+Rows are flat tuples; a sheet name or a map of column letters is written once, the path not at
+all (below).
 The bytes are read back by an unpickler that finds those inert types only (``_Plain``): every
 other class or function is refused, so an entry can only build values, never run code, and a
 cache file we did not write is as harmless to read as JSON. The encoder refuses, the same way,
 anything else (``NotCodable``): a result that holds another type is simply sent as itself, and
 is not cached.
 
-Why pickle and not JSON: on the benchmark's 1 000 returns the entries are made in 0.32 s and
-read back in 0.36 s, where the same results pickled as objects took 0.41 s and 0.45 s and the
-earlier JSON-like encoding (amounts as text) 0.37 s and 0.49 s: the workers send these entries
-instead of their results, and filling the cache adds no encoding pass to the reading.
+Why this and not the objects' own pickle (``benchmarks/bench_codec.py``, 200 returns of 100
+rows): an entry is made in 0.37 ms a return and read back in 0.39 ms, where pickling the
+objects takes 0.78 ms and 0.63 ms, and the packing the workers used before (rows as tuples)
+0.33 ms and 0.52 ms. The main process reads back what every worker makes: the quicker side
+is the one that counts. JSON cannot carry a Decimal, and was slower still.
 
 The path is not stored: every place that named the file read names the file now found with
 those bytes (a problem about another file makes the result not codable).
