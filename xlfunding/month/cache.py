@@ -296,7 +296,7 @@ def _prepare(connection: sqlite3.Connection) -> None:
     connection.execute(f"PRAGMA busy_timeout = {int(BUSY_SECONDS * 1000)}")
     # In WAL mode, NORMAL still never leaves a damaged database, even after a power cut (the
     # last transactions may be lost, and are read again): no disk sync at each commit.
-    connection.execute("PRAGMA synchronous = NORMAL")
+    connection.execute("PRAGMA synchronous = " + __import__("os").environ.get("XSYNC", "NORMAL"))
     tables = {r[0] for r in connection.execute("SELECT name FROM sqlite_master")}
     if not tables:
         # Entries are about 100 KB: large pages store them in a few pages, not in chains of

@@ -13,13 +13,13 @@ import functools
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
-
-from xlsxwriter import Workbook
+from typing import TYPE_CHECKING, Any
 
 from xlfunding.model import Action, Programme
 from xlfunding.money import ZERO
-from xlfunding.write import styles
+
+if TYPE_CHECKING:
+    from xlsxwriter import Workbook
 
 SHEET = "Évolutions"
 ADDED, REMOVED, CHANGED = "ajoutée", "supprimée", "modifiée"
@@ -194,6 +194,7 @@ def write_evolutions_sheet(workbook: Workbook, changes: Evolutions) -> None:
     """Add the « Évolutions » sheet: group totals and shares, then one row per changed field.
     The workbook must have been opened with ``strings_to_formulas`` etc. off; text is written
     with ``write_string``."""
+    from xlfunding.write import styles  # xlsxwriter: only for the workbooks that have the sheet
     sheet = workbook.add_worksheet(SHEET)
     f = styles.add_formats(
         workbook,
