@@ -66,6 +66,8 @@ def test_links_are_long_distinct_and_kept_with_a_private_secret(tmp_path: Path) 
     assert len(set(links.values())) == 2
     assert all(len(t) >= 43 and re.fullmatch(r"[A-Za-z0-9_-]+", t) for t in links.values())
     assert sponsor_links(b"another secret", ("CCAS",))["CCAS"] != links["CCAS"]
+    pages = sponsor_links(secret, ("CCAS", "VILLE"), "https://depot.example/")
+    assert pages == {s: f"https://depot.example/depot/{t}" for s, t in links.items()}
 
 
 @pytest.mark.parametrize(

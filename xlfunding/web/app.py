@@ -70,7 +70,7 @@ class Server:
     def __init__(self, config: ServeConfig) -> None:
         self.config = config
         self.settings = config.settings
-        self.secret = load_secret(config.inbox, dict(config.settings.server).get("secret"))
+        self.secret = load_secret(config.inbox, config.settings)
         self.links = sponsor_links(self.secret, config.settings.sponsors)
         self.store = Store(config.inbox, config.settings.sponsors)
         self.limit = RateLimit(config.per_minute)
