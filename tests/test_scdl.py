@@ -317,3 +317,35 @@ def test_a_title_a_spreadsheet_would_run_stays_text(published: Settings, tmp_pat
     export = scdl_export(Programme(published, (risky, *actions[1:])), ["CCAS"])
     assert export.rows[0]["objet"] == '\'=HYPERLINK("http://x")'
     assert write_scdl(export, tmp_path / "s.csv") == []
+
+
+def test_a_sponsor_the_funder_pays_nothing_needs_no_siret(settings: Settings) -> None:
+    """The Ville pays none of the CCAS's actions: the CCAS's missing SIRET stops nothing."""
+    chosen = with_identity(
+        settings, {"Ville": {"siret": VILLE}}, {"reference": "D-1", "date": "2024-12-18"}
+    )
+    export = scdl_export(seed_programme(chosen), ["Ville"], everything=True)
+    assert export.problems == []
+    assert {r["nomBeneficiaire"] for r in export.rows} == {"VILLE"}
+
+
+def test_only_the_actions_exported_need_the_sponsors_siret(settings: Settings) -> None:
+    """The CAF pays one of the CCAS's actions, whose template gives the SIRET; the CCAS's other
+    actions, which the CAF does not pay, have none: they are not exported, so not asked."""
+    from dataclasses import replace
+
+    caf = make_siret("53431802", "0011")
+    chosen = with_identity(
+        settings,
+        {"Ville": {"siret": VILLE}, "CAF": {"siret": caf}},
+        {"reference": "D-1", "date": "2024-12-18"},
+    )
+    actions = [
+        replace(a, siret=CCAS) if a.sponsor == "CCAS" and a.amount("CAF") else a
+        for a in seed_programme(chosen).actions
+    ]
+    assert sum(1 for a in actions if a.siret) == 1
+    export = scdl_export(Programme(chosen, tuple(actions)), ["CAF"], everything=True)
+    assert export.problems == []
+    paid = [(r["nomBeneficiaire"], r["idBeneficiaire"], r["montant"]) for r in export.rows]
+    assert sorted(paid) == [("CCAS", CCAS, "4500.00"), ("VILLE", VILLE, "15500.00")]

@@ -139,3 +139,12 @@ def _dump_toml(data: dict) -> str:
                 lines.append(f"[[{key}]]")
                 lines += [f"{k} = {value(v)}" for k, v in table.items()]
     return "\n".join(lines) + "\n"
+
+
+def test_a_group_is_found_by_its_name_case_and_accents_forgiven(settings) -> None:  # type: ignore[no-untyped-def]
+    from xlfunding.errors import UnknownGroup
+
+    assert settings.group_named(" caf ") == "CAF"
+    assert settings.group_named("region") == "Région"
+    with pytest.raises(UnknownGroup, match=r"groupe inconnu « État » \(groupes : Ville, CCAS"):
+        settings.group_named("État")

@@ -66,6 +66,8 @@ def test_links_are_long_distinct_and_kept_with_a_private_secret(tmp_path: Path) 
     assert len(set(links.values())) == 2
     assert all(len(t) >= 43 and re.fullmatch(r"[A-Za-z0-9_-]+", t) for t in links.values())
     assert sponsor_links(b"another secret", ("CCAS",))["CCAS"] != links["CCAS"]
+    pages = sponsor_links(secret, ("CCAS", "VILLE"), "https://depot.example/")
+    assert pages == {s: f"https://depot.example/depot/{t}" for s, t in links.items()}
 
 
 @pytest.mark.parametrize(
@@ -393,3 +395,44 @@ def test_template_writes_each_sponsors_own_link_in_its_guide(tmp_path: Path) -> 
         assert not any(t in text for t in others for text in texts)
     alone = CliRunner().invoke(app, ["template", "-o", str(tmp_path / "x.xlsx"), *args[3:]])
     assert alone.exit_code == 2 and "--retours" in alone.output
+
+
+def test_the_work_folder_lives_from_start_to_stop(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import tempfile
+
+    from xlfunding.web.app import WORK_PREFIX, Server
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    server = Server(config(inbox_copy(tmp_path), processes=1))
+    assert list((tmp_path / "tmp").glob(f"{WORK_PREFIX}*")) == []  # none before the start
+    server.start()
+    try:
+        assert server.workdir.parent == tmp_path / "tmp" and server.workdir.is_dir()
+        assert server.workdir.name.startswith(f"{WORK_PREFIX}{os.getpid()}-")
+    finally:
+        server.stop()
+    assert list((tmp_path / "tmp").glob(f"{WORK_PREFIX}*")) == []
+
+
+def test_the_work_folders_of_dead_servers_are_removed_at_start(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from xlfunding.web.app import WORK_PREFIX, make_workdir
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # a server killed: its pid no longer runs
+    dead = tmp_path / f"{WORK_PREFIX}{gone.pid}-abc123"
+    (dead / "envoi-x").mkdir(parents=True)
+    (dead / "envoi-x" / "retour.xlsx").write_bytes(b"half an upload")
+    alive = tmp_path / f"{WORK_PREFIX}{os.getppid()}-def456"  # a running process's
+    alive.mkdir()
+    unnamed = tmp_path / f"{WORK_PREFIX}ghi789"  # no pid in its name: not ours to judge
+    unnamed.mkdir()
+    made = make_workdir(tmp_path)
+    assert not dead.exists()
+    assert alive.is_dir() and unnamed.is_dir() and made.is_dir()
+    assert made.name.startswith(f"{WORK_PREFIX}{os.getpid()}-")

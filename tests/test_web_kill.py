@@ -1,6 +1,7 @@
 """A real ``xlfunding serve`` (uvicorn, its worker pool) killed with SIGKILL while uploads are
 in flight: no half file among the returns, every answered upload is there whole, the next start
-sweeps the part files, and the next consolidation balances its ledger."""
+sweeps the part files and the dead server's work folder, and the next consolidation balances
+its ledger."""
 
 from __future__ import annotations
 
@@ -10,15 +11,22 @@ from decimal import Decimal
 from pathlib import Path
 
 import httpx
+import pytest
 from webclient import good_return, inbox_copy, saved, serve_process
 
 from xlfunding.month.consolidate import consolidate
 from xlfunding.settings import load_settings
 from xlfunding.web.api import TOKEN_HEADER
+from xlfunding.web.app import WORK_PREFIX
 from xlfunding.web.store import PART_PREFIX, Store
 
 
-def test_a_server_killed_mid_write_loses_nothing_and_leaves_no_half_file(tmp_path: Path) -> None:
+def test_a_server_killed_mid_write_loses_nothing_and_leaves_no_half_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    work = tmp_path / "tmp"  # the servers' temporary folder
+    work.mkdir()
+    monkeypatch.setenv("TMPDIR", str(work))
     inbox = inbox_copy(tmp_path)
     source = good_return(tmp_path)
     data = source.read_bytes()
@@ -55,9 +63,12 @@ def test_a_server_killed_mid_write_loses_nothing_and_leaves_no_half_file(tmp_pat
     assert {f.name for f in files} >= set(answered)  # every answered upload is there
     assert all(f.read_bytes() == data for f in files)  # and whole; no other file
     leftovers = [p for p in inbox.rglob("*") if p.name.startswith(PART_PREFIX)]
+    killed = list(work.glob(f"{WORK_PREFIX}*"))
+    assert len(killed) == 1  # SIGKILL: the server could not remove its work folder
     with serve_process(inbox) as again:  # the next start sweeps them
         assert again.links
         assert not [p for p in inbox.rglob("*") if p.name.startswith(PART_PREFIX)]
+        assert not killed[0].exists()  # and the dead server's work folder
     assert all(not p.exists() for p in leftovers)
     settings = load_settings()
     result = consolidate(Store(inbox, settings.sponsors).returns(), settings)

@@ -17,11 +17,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from xlfunding.errors import SettingsError
+from xlfunding.errors import SettingsError, UnknownGroup
 from xlfunding.files import MiB, read_small
 from xlfunding.identity import Decision, Identity, find_identity, parse_decision, parse_identities
 from xlfunding.layout import FIXED_HEADERS, GAP_HEADER, OPTIONAL_HEADERS
 from xlfunding.serving import parse_server
+from xlfunding.text import name_key
 
 DEFAULT_SETTINGS_NAME = "libercourt-2025.toml"
 MAX_SETTINGS_BYTES = MiB  # a city's settings file is a few KiB
@@ -80,6 +81,13 @@ class Settings:
 
     def group_members(self, group: str) -> tuple[str, ...]:
         return tuple(f.code for f in self.funders if f.group == group)
+
+    def group_named(self, name: str) -> str:
+        """The group ``name`` designates (case and accents forgiven); ``UnknownGroup`` if none."""
+        for group in self.groups:
+            if name_key(group) == name_key(name):
+                return group
+        raise UnknownGroup(None, f"groupe inconnu « {name} » (groupes : {', '.join(self.groups)})")
 
     @property
     def fingerprint(self) -> str:

@@ -118,9 +118,7 @@ def _links(settings: Settings, deposit: str | None, inbox: Path | None) -> dict[
         raise typer.BadParameter("--depot ADRESSE et --retours DOSSIER (existant) vont ensemble")
     from xlfunding.web.links import load_secret, sponsor_links
 
-    secret = load_secret(inbox, dict(settings.server).get("secret"))
-    base = deposit.rstrip("/")
-    return {s: f"{base}/depot/{t}" for s, t in sponsor_links(secret, settings.sponsors).items()}
+    return sponsor_links(load_secret(inbox, settings), settings.sponsors, deposit)
 
 
 def _renew(

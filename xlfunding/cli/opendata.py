@@ -11,6 +11,8 @@ import typer
 from xlfunding.cli import common
 
 if TYPE_CHECKING:
+    import datetime as dt
+
     from xlfunding.model import Programme
     from xlfunding.opendata.scdl import Export
 
@@ -62,15 +64,14 @@ def scdl(
     n'est écrit) ; 2 mauvais usage.
     Exemple : xlfunding scdl annexe-2025.xlsx -o subventions-2025.csv --attribuant Ville
     """
-    from xlfunding.model import Programme
     from xlfunding.opendata.publish import write_scdl
     from xlfunding.opendata.scdl import funder_code, publishing_funders, scdl_export
     from xlfunding.problems import Report
 
     if (attribuant is None) == (not tous):
         raise typer.BadParameter("donnez soit --attribuant FINANCEUR, soit --tous")
-    programme = _programme(source, settings)
-    chosen = common.with_decision(programme.settings, decision, date_decision)
+    programme, inputs = _programme(source, settings, decision, date_decision)
+    chosen = programme.settings
     if attribuant is not None:
         funders: tuple[str, ...] = (funder_code(chosen, attribuant),)
     else:
@@ -79,7 +80,6 @@ def scdl(
             raise typer.BadParameter(
                 "aucun financeur n'a de SIRET dans les paramètres ([identity.NOM] siret = …)"
             )
-    programme = Programme(chosen, programme.actions)
     export = scdl_export(
         programme,
         funders,
@@ -89,9 +89,7 @@ def scdl(
     )
     for line in _pairs_lines(export):
         common.say(line)
-    problems = export.problems or write_scdl(
-        export, output, force=force, inputs=[p for p in (source, chosen.path, settings) if p]
-    )
+    problems = export.problems or write_scdl(export, output, force=force, inputs=inputs)
     if problems:
         common.show(Report(files=[source], problems=problems), False)
         common.say(f"✗ {output} non écrit.")
@@ -100,9 +98,13 @@ def scdl(
     common.say(f"✓ {output} : {len(export.rows)} subventions ({totals})")
 
 
-def _programme(source: Path, settings: Path | None) -> Programme:
-    """The programme of an annex, or of a folder consolidated; exit 1 if the folder has
-    errors (a publication never leaves out a grant without a word)."""
+def _programme(
+    source: Path, settings: Path | None, decision: str | None, date: dt.datetime | None
+) -> tuple[Programme, list[Path]]:
+    """The programme of an annex, or of a folder consolidated, its settings given the
+    council's decision, and the files the output must not overwrite; exit 1 if the folder
+    has errors (a publication never leaves out a grant without a word)."""
+    from xlfunding.model import Programme
     from xlfunding.opendata.publish import read_programme
 
     programme, consolidation = read_programme(
@@ -112,7 +114,9 @@ def _programme(source: Path, settings: Path | None) -> Programme:
         common.show(consolidation, False)
         common.say("✗ consolidation incomplète : corrigez d'abord les retours ci-dessus.")
         raise typer.Exit(1)
-    return programme
+    chosen = common.with_decision(programme.settings, decision, date)
+    inputs = [p for p in (source, chosen.path, settings) if p]
+    return Programme(chosen, programme.actions), inputs
 
 
 def _euros(amount: Decimal) -> str:
@@ -161,15 +165,10 @@ def etat_financeur(
     C'est ce que la CAF ou le délégué du préfet demande à la ville après le vote.
     Exemple : xlfunding etat-financeur annexe-2025.xlsx -o etats-2025.xlsx --groupe CAF
     """
-    from xlfunding.model import Programme
     from xlfunding.opendata.statement import write_statements
 
-    programme = _programme(source, settings)
-    chosen = common.with_decision(programme.settings, decision, date_decision)
-    inputs = [p for p in (source, chosen.path) if p]
-    written = write_statements(
-        Programme(chosen, programme.actions), output, groupe or None, force=force, inputs=inputs
-    )
+    programme, inputs = _programme(source, settings, decision, date_decision)
+    written = write_statements(programme, output, groupe or None, force=force, inputs=inputs)
     common.say(f"✓ {output}")
     for statement in written:
         plural = "s" if len(statement.actions) > 1 else ""

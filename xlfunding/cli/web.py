@@ -59,6 +59,7 @@ def serve(
     import uvicorn
 
     from xlfunding.web.app import ServeConfig, create_app
+    from xlfunding.web.links import sponsor_links
 
     if not inbox.is_dir():
         raise typer.BadParameter(f"le dossier « {inbox} » n'existe pas", param_hint="DOSSIER")
@@ -68,8 +69,9 @@ def serve(
     app = create_app(config)
     base = (public_url or f"http://{host}:{port}").rstrip("/")
     common.say(f"Dépôt des retours : {inbox} — un lien personnel par porteur :")
-    for sponsor, token in app.state.server.links.items():
-        common.say(f"  {sponsor} : {base}/depot/{token}")
+    server = app.state.server
+    for sponsor, link in sponsor_links(server.secret, config.settings.sponsors, base).items():
+        common.say(f"  {sponsor} : {link}")
     if config.password:
         common.say(f"Suivi : {base}/suivi")
     else:

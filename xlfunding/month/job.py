@@ -12,7 +12,7 @@ from xlfunding.errors import OutputError, UnreadableFile, XlfundingError
 from xlfunding.month import report as out
 from xlfunding.month.archive import write_archive
 from xlfunding.month.cache import default_folder
-from xlfunding.month.consolidate import consolidate
+from xlfunding.month.consolidate import Consolidation, consolidate
 from xlfunding.month.parallel import without_cycle_collector
 from xlfunding.settings import Settings, load_settings
 from xlfunding.write.output import check_output
@@ -60,15 +60,7 @@ def run_consolidate(
             result = consolidate(
                 inbox, chosen, strict=strict, previous=previous, progress=True, cache=folder
             )
-            annex = (
-                out.write_annex_of(result, output, show_sources, force, inputs)
-                if result.writes_annex
-                else None
-            )
-            if report is not None:
-                out.write_report(result, report, force=force, annex=annex, inputs=inputs)
-            if archive is not None:
-                write_archive(result, archive, annex=annex, force=force, inputs=inputs)
+            annex = write_outputs(result, output, report, archive, show_sources, force, inputs)
     except XlfundingError as exc:
         print(f"✗ {exc.message}", file=sys.stderr)
         return 2
@@ -77,6 +69,30 @@ def run_consolidate(
     else:
         stdout.write(out.summary_text(result, annex, report) + "\n")
     return 0 if result.complete else 1
+
+
+def write_outputs(
+    result: Consolidation,
+    annex: Path | None,
+    report: Path | None = None,
+    archive: Path | None = None,
+    show_sources: bool = False,
+    force: bool = False,
+    inputs: Sequence[Path | None] = (),
+) -> Path | None:
+    """The consolidation's files, checked beforehand (``check_outputs``): the annex (unless
+    ``annex`` is None or the result writes none), then the report and the archive, which name
+    it. Returns the annex written."""
+    written = (
+        out.write_annex_of(result, annex, show_sources, force, inputs)
+        if annex is not None and result.writes_annex
+        else None
+    )
+    if report is not None:
+        out.write_report(result, report, force=force, annex=written, inputs=inputs)
+    if archive is not None:
+        write_archive(result, archive, annex=written, force=force, inputs=inputs)
+    return written
 
 
 def check_outputs(

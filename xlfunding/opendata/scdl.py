@@ -127,20 +127,16 @@ def scdl_export(
                 Problem.make("missing-identity", file=where, variant="funder", name=code)
             )
     for sponsor in dict.fromkeys(p.beneficiary for p in export.pairs if p.funder in funders):
-        paid = [a for a in programme.actions if a.sponsor == sponsor]
-        chosen_paid = [a for a in paid if any((f, sponsor) in chosen for f in funders)]
-        if (
-            chosen_paid
-            and not settings.identity(sponsor).siret
-            and not all(a.siret for a in chosen_paid)
-        ):
+        mine = [a for a in programme.actions if a.sponsor == sponsor]
+        exported = [a for a in mine if _exported(a, funders, chosen)]
+        if exported and not settings.identity(sponsor).siret and not all(a.siret for a in exported):
             export.problems.append(
                 Problem.make("missing-identity", file=where, name=sponsor, header=SIRET_HEADER)
             )
     for action in programme.actions:
         for code in funders:
             amount = action.amount(code)
-            if not amount or (code, action.sponsor) not in chosen:
+            if not _exported(action, [code], chosen):
                 continue
             share = (amount / action.total).quantize(SHARE_PLACES, ROUND_HALF_UP)
             if share < MIN_SHARE:
@@ -150,6 +146,11 @@ def scdl_export(
     if export.problems:
         export.rows.clear()
     return export
+
+
+def _exported(action: Action, funders: Sequence[str], chosen: set[tuple[str, str]]) -> bool:
+    """One of ``funders`` pays ``action`` and its pair with the sponsor is exported: a row."""
+    return any(action.amount(f) and (f, action.sponsor) in chosen for f in funders)
 
 
 def _at_action(action: Action, code: str, percent: Decimal) -> Problem:

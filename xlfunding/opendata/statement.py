@@ -15,10 +15,8 @@ import xlsxwriter
 from xlsxwriter.format import Format
 
 from xlfunding import layout as L
-from xlfunding.errors import UnknownGroup
 from xlfunding.model import Action, Programme
 from xlfunding.money import ZERO
-from xlfunding.text import name_key
 from xlfunding.write import styles
 from xlfunding.write.output import atomic_path, check_output
 
@@ -48,14 +46,7 @@ def statements(programme: Programme, groups: Sequence[str] | None = None) -> lis
     in ``groups``, ``UnknownGroup`` for a name that is none), each group that funds nothing
     left out."""
     settings = programme.settings
-    chosen = list(settings.groups)
-    if groups is not None:
-        by_key = {name_key(g): g for g in settings.groups}
-        unknown = [g for g in groups if name_key(g) not in by_key]
-        if unknown:
-            known = ", ".join(settings.groups)
-            raise UnknownGroup(None, f"groupe inconnu « {unknown[0]} » (groupes : {known})")
-        chosen = [by_key[name_key(g)] for g in groups]
+    chosen = settings.groups if groups is None else [settings.group_named(g) for g in groups]
     found = []
     for group in chosen:
         codes = settings.group_members(group)

@@ -37,10 +37,13 @@ def split_ref(ref: str) -> tuple[str, int]:
     return letters, row
 
 
-def decode_cell(kind: str, raw: str | None, formula: str | None, strings: list[str]) -> Cell | None:
+def decode_cell(
+    kind: str, raw: str | None, formula: str | None, strings: list[str], shown: str | None = None
+) -> Cell | None:
     """The cell of ``<c t="kind">`` with its saved value ``raw`` and its formula: a shared string
-    looked up, a number as Excel shows it; None for a cell with neither (formatted, empty).
-    A formula pretty-printed (spaces and line breaks around it) is read without them."""
+    looked up, a number as Excel shows it (``shown``, its style's « date » or « percent », kept
+    on a number only); None for a cell with neither (formatted, empty). A formula
+    pretty-printed (spaces and line breaks around it) is read without them."""
     if formula is not None:
         formula = formula.strip()
     if kind == "inlineStr":
@@ -65,7 +68,7 @@ def decode_cell(kind: str, raw: str | None, formula: str | None, strings: list[s
     number = float(raw)
     if math.isinf(number):  # "1e999": NaN cannot match _NUMBER
         return Cell("e", "#NOMBRE!", formula)
-    return Cell("n", excel_decimal(number), formula)  # 15 significant digits, as Excel shows
+    return Cell("n", excel_decimal(number), formula, shown)  # 15 significant digits, as Excel
 
 
 _ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")

@@ -219,8 +219,8 @@ def _scan_window(data: bytes, limit: int, scan: _Scan, whole: bool = False) -> N
             ref = _REF.search(match[0])
             if ref is None:  # a cell without its reference: let the safe reader place it
                 scan.without_ref = True
-            else:
-                scan.special[ref[1].decode()] = make(match[0])
+            elif (cell := make(match[0])) is not None:
+                scan.special[ref[1].decode()] = cell
     _odd_values(data, limit, scan)
     if scan.styled is not None and any(mark in data for mark in scan.marks):
         _shown_cells(data, limit, scan, scan.styled)
@@ -236,8 +236,7 @@ def _odd_values(data: bytes, limit: int, scan: _Scan) -> None:
         if start < 0 or (kind is not None and kind[1] != b"n"):
             continue
         ref = _REF.search(head)
-        formula = _F_TEXT.search(data, start, match.start())
-        text = _xml_text(formula[1].decode()) if formula else None
+        text = _formula(_F_TEXT.search(data, start, match.start()))
         cell = decode_cell("n", _xml_text(match[1].decode()), text, [])
         if ref is None:
             scan.without_ref = True
@@ -261,13 +260,12 @@ def _shown_cells(data: bytes, limit: int, scan: _Scan, pattern: re.Pattern[bytes
         if match.start() >= limit or (kind and kind[1] != b"n") or not value or not value[1]:
             continue
         ref = _REF.search(match[0])
-        cell = decode_cell("n", value[1].decode(), None, [])
+        text = _formula(_F_TEXT.search(inner))
+        cell = decode_cell("n", value[1].decode(), text, [], scan.kinds[int(style)])
         if ref is None:
             scan.without_ref = True
         elif cell is not None and cell.kind == "n":
-            formula = _F_TEXT.search(inner)
-            text = _xml_text(formula[1].decode()).strip() if formula else None
-            scan.special[ref[1].decode()] = Cell("n", cell.value, text, scan.kinds[int(style)])
+            scan.special[ref[1].decode()] = cell
 
 
 def _doubtful_refs(data: bytes, whole: bool = False) -> bool:
@@ -292,19 +290,19 @@ def _doubtful_refs(data: bytes, whole: bool = False) -> bool:
     return False
 
 
-def _error_cell(xml: bytes) -> Cell:
+def _error_cell(xml: bytes) -> Cell | None:
     value = _V_TEXT.search(xml)
-    formula = _F_TEXT.search(xml)
-    return Cell(
-        "e",
-        value[1].decode() if value else "#ERREUR",
-        _xml_text(formula[1].decode()).strip() if formula else None,
-    )
+    raw = value[1].decode() if value else "#ERREUR"
+    return decode_cell("e", raw, _formula(_F_TEXT.search(xml)), [])
 
 
-def _no_value_cell(xml: bytes) -> Cell:
-    formula = _F_TEXT.search(xml)
-    return Cell(None, None, _xml_text(formula[1].decode()).strip() if formula else "")
+def _no_value_cell(xml: bytes) -> Cell | None:
+    return decode_cell("n", None, _formula(_F_TEXT.search(xml)) or "", [])
+
+
+def _formula(found: re.Match[bytes] | None) -> str | None:
+    """The text of a formula found (``_F_TEXT``), as a parser gives it; decode_cell strips it."""
+    return _xml_text(found[1].decode()) if found else None
 
 
 def _xml_text(text: str) -> str:

@@ -157,9 +157,7 @@ class SheetHandler(Handler):
             column = self._column(ref)
         # A cell written twice, or after one to its right: placed by its reference, the last
         # one written counts (as LibreOffice and calamine read them).
-        cell = decode_cell(kind, self.value, self.formula, self.strings)
-        if cell is not None and shown is not None and cell.kind == "n":
-            cell = Cell("n", cell.value, cell.formula, shown)
+        cell = decode_cell(kind, self.value, self.formula, self.strings, shown)
         if cell is not None:
             self.row_cells[column_letter(column - 1)] = cell
 

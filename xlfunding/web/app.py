@@ -31,6 +31,7 @@ from xlfunding.web.uploads import RateLimit
 PASSWORD_ENV = "XLFUNDING_SUIVI_MOT_DE_PASSE"
 HERE = Path(__file__).resolve().parent
 NOT_FOUND = "Page introuvable."
+WORK_PREFIX = "xlfunding-serve-"  # then the server's pid: the folders of dead ones are removed
 HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -70,13 +71,13 @@ class Server:
     def __init__(self, config: ServeConfig) -> None:
         self.config = config
         self.settings = config.settings
-        self.secret = load_secret(config.inbox, dict(config.settings.server).get("secret"))
+        self.secret = load_secret(config.inbox, config.settings)
         self.links = sponsor_links(self.secret, config.settings.sponsors)
         self.store = Store(config.inbox, config.settings.sponsors)
         self.limit = RateLimit(config.per_minute)
         self.logins = RateLimit(10)
         self.checker: Checker | None = None
-        self.workdir = Path(tempfile.mkdtemp(prefix="xlfunding-serve-"))
+        self._workdir: Path | None = None
         self.state: dict[str, Any] = {}  # the staff page's last consolidation
         self.pages = jinja2.Environment(
             loader=jinja2.FileSystemLoader(HERE / "templates"),
@@ -90,17 +91,52 @@ class Server:
         import xlfunding.validate  # noqa: F401
 
         self.store.sweep()
+        self._workdir = make_workdir()
         self.checker = Checker(self.settings, self.config.processes)
         self.checker.warm(self.workdir)
 
     def stop(self) -> None:
         if self.checker is not None:
             self.checker.close()
-        shutil.rmtree(self.workdir, ignore_errors=True)
+        if self._workdir is not None:
+            shutil.rmtree(self._workdir, ignore_errors=True)
+            self._workdir = None
+
+    @property
+    def workdir(self) -> Path:
+        """The uploads' work folder, made by ``start`` and removed by ``stop``."""
+        if self._workdir is None:
+            raise RuntimeError("serveur non démarré : pas de dossier de travail (bogue)")
+        return self._workdir
 
     def page(self, name: str, status: int = 200, **values: Any) -> HTMLResponse:
         values.setdefault("settings", self.settings)
         return HTMLResponse(self.pages.get_template(name).render(**values), status)
+
+
+def make_workdir(root: Path | None = None) -> Path:
+    """A new work folder in ``root`` (the system's temporary folder), named after this
+    process, ``xlfunding-serve-<pid>-…``; first those of servers no longer running are removed
+    (a server killed by SIGKILL cannot remove its own)."""
+    root = Path(root or tempfile.gettempdir())
+    for folder in root.glob(f"{WORK_PREFIX}*-*"):
+        pid = folder.name.removeprefix(WORK_PREFIX).split("-", 1)[0]
+        if pid.isdigit() and not _running(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=f"{WORK_PREFIX}{os.getpid()}-", dir=root))
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` exists (another user's counts; off POSIX, always assumed)."""
+    if os.name != "posix" or pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (OSError, OverflowError):  # someone else's (PermissionError), or no pid at all
+        return True
+    return True
 
 
 class SecurityHeaders:

@@ -160,8 +160,7 @@ def run(server: Server) -> dict[str, Any]:
     """Consolidate now: the annex (unless nothing is accepted), the report and, with
     LibreOffice, the PDF, in ``<sorties>/<horodatage>/``; « Évolutions » against the previous
     run's annex."""
-    from xlfunding.month import report as out
-    from xlfunding.month.job import check_outputs
+    from xlfunding.month.job import check_outputs, write_outputs
     from xlfunding.write.annex import export_pdf
     from xlfunding.write.libreoffice import find_soffice
 
@@ -179,24 +178,26 @@ def run(server: Server) -> dict[str, Any]:
         paths = server.store.returns()
         try:
             result = consolidate(paths, server.settings, previous=previous, cache=_cache(server))
-        except XlfundingError:  # the previous annex cannot be read back: no « Évolutions »
+        except XlfundingError as exc:
+            if previous is None or exc.path != previous:
+                raise
+            # the previous annex cannot be read back (read first, before any return): the
+            # consolidation without « Évolutions »
             result = consolidate(paths, server.settings, cache=_cache(server))
-        files: list[str] = []
-        note = ""
         read = [previous, server.settings.path]  # never written over (with the returns)
-        if result.programme.actions:
-            annex = folder / f"annexe-{stamp}.xlsx"
-            check_outputs(annex, server.config.inbox, False, read)
-            out.write_annex_of(result, annex, False, False, read)
-            files.append(annex.name)
-            if find_soffice() is not None:
-                try:
-                    files.append(export_pdf(annex, annex.with_suffix(".pdf")).name)
-                except XlfundingError as exc:
-                    note = exc.message
+        annex = folder / f"annexe-{stamp}.xlsx" if result.programme.actions else None
         report = folder / f"rapport-{stamp}.xlsx"
-        check_outputs(report, server.config.inbox, False, read)
-        out.write_report(result, report, annex=folder / files[0] if files else None, inputs=read)
+        for path in (annex, report):
+            if path is not None:
+                check_outputs(path, server.config.inbox, False, read)
+        written = write_outputs(result, annex, report, inputs=read)
+        files = [written.name] if written else []
+        note = ""
+        if written is not None and find_soffice() is not None:
+            try:
+                files.append(export_pdf(written, written.with_suffix(".pdf")).name)
+            except XlfundingError as exc:
+                note = exc.message
         files.append(report.name)
         done = {
             "stamp": stamp,

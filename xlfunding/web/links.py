@@ -10,16 +10,21 @@ import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from xlfunding.errors import OutputError
+
+if TYPE_CHECKING:
+    from xlfunding.settings import Settings
 
 SECRET_FILE = ".xlfunding-secret"
 SECRET_ENV = "XLFUNDING_SECRET"
 
 
-def load_secret(inbox: Path, configured: str | None = None) -> bytes:
+def load_secret(inbox: Path, settings: Settings | None = None) -> bytes:
     """The key of the links: ``XLFUNDING_SECRET``, else the settings' ``[serveur] secret``,
     else ``<inbox>/.xlfunding-secret`` (made once, readable by its owner only)."""
+    configured = dict(settings.server).get("secret") if settings is not None else None
     given = os.environ.get(SECRET_ENV) or configured
     if given:
         return given.encode("utf-8")
@@ -47,9 +52,13 @@ def sign(secret: bytes, purpose: str, value: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
-def sponsor_links(secret: bytes, sponsors: tuple[str, ...]) -> dict[str, str]:
-    """Each sponsor's token, by sponsor."""
-    return {sponsor: sign(secret, "depot", sponsor) for sponsor in sponsors}
+def sponsor_links(secret: bytes, sponsors: tuple[str, ...], site: str = "") -> dict[str, str]:
+    """Each sponsor's link, by sponsor: its token alone, or with ``site`` (the drop zone's
+    address, « https://depot.ville.fr ») the whole address of its page, ``site/depot/token``."""
+    tokens = {sponsor: sign(secret, "depot", sponsor) for sponsor in sponsors}
+    if not site:
+        return tokens
+    return {sponsor: f"{site.rstrip('/')}/depot/{token}" for sponsor, token in tokens.items()}
 
 
 def sponsor_of(token: str | None, links: Mapping[str, str]) -> str | None:

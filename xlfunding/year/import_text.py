@@ -226,14 +226,21 @@ class _TextParser:
         first = None
         for number, line in rows:
             cells = cells_of(line)
-            if [name_key(c) for c in cells[:4]] == self.header:
+            if self._is_header(cells):
                 return number
-            starts = (len(cells) == 4 and name_key(cells[3]).startswith("couttotal")) or (
-                len(cells) == 1 and name_key(cells[0]) in self.axes
-            )
+            starts = self._is_action(cells) or (len(cells) == 1 and name_key(cells[0]) in self.axes)
             if first is None and starts:
                 first = number
         return first or 1
+
+    def _is_header(self, cells: list[str]) -> bool:
+        """The table's header row (« Axe », « Intitulé »…), repeated on each page."""
+        return [name_key(c) for c in cells[:4]] == self.header
+
+    @staticmethod
+    def _is_action(cells: list[str]) -> bool:
+        """An action's row: four cells, the last its budget (« Coût total : … »)."""
+        return len(cells) == 4 and name_key(cells[3]).startswith("couttotal")
 
     def leftover(self, number: int, line: str, reason: str) -> None:
         budget = budget_in(clean_text(line))
@@ -244,9 +251,9 @@ class _TextParser:
         raw = line.rstrip("\r\n").split("\t")
         cells = cells_of(line)
         filled = [c.strip() for c in cells if c.strip()]
-        if len(cells) == 4 and name_key(cells[3]).startswith("couttotal"):
+        if self._is_action(cells):
             self._action(where, cells, line)
-        elif [name_key(c) for c in cells[:4]] == self.header:
+        elif self._is_header(cells):
             return
         elif len(filled) == 1 and cells[0].strip():
             self._single(where, filled[0], has_tabs=len(raw) > 1, line=line)

@@ -17,7 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from xlfunding.errors import UnknownGroup, UnreadableFile
+from xlfunding.errors import UnreadableFile
 from xlfunding.identity import Decision, decision_from_stamp
 from xlfunding.model import Action, Location
 from xlfunding.money import ZERO, format_euros
@@ -78,13 +78,7 @@ def import_annex(
     """
     path = Path(path)
     settings = settings or load_settings()
-    group = None
-    if add_funders is not None:
-        group = next((g for g in settings.groups if name_key(g) == name_key(add_funders)), None)
-        if group is None:
-            raise UnknownGroup(
-                None, f"groupe inconnu « {add_funders} » (groupes : {', '.join(settings.groups)})"
-            )
+    group = settings.group_named(add_funders) if add_funders is not None else None
     kind = source_kind(path)
     read = read_workbook(path) if kind == "xlsx" else parse_text(read_text(path), path, settings)
     return _Resolver(read, settings, group).run()
