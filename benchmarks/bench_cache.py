@@ -8,6 +8,9 @@ rewritten with other actions. Each row is a fresh process, run ``--repeat`` time
 in rounds (each round runs every row once), so that a change of load weighs on all rows:
 
 * read+validate (``consolidate()``, no output written) and the whole CLI (annex + report):
+  the read+validate rows are timed twice: the whole process (wall, as every row), and the
+  step inside it (``consolidate()`` alone, as ``bench_scale`` times its stages), which leaves
+  out what a cache cannot save: the interpreter's start, the imports and the exit;
   without a cache (today), first month with an empty cache, second month with the cache the
   first month left (copied afresh before each run, so every run finds the same cache);
 * ``xlfunding validate examples/programmation-2025.xlsx`` and its floor: a process that
@@ -42,13 +45,15 @@ schema = pa.DataFrameSchema({"a": pa.Column(int, pa.Check.ge(0)), "b": pa.Column
 schema.validate(pd.DataFrame({"a": range(10), "b": ["x"] * 10}), lazy=True)
 """
 READ = """
-import json, sys
+import json, sys, time
 from pathlib import Path
 from xlfunding.month.consolidate import consolidate
 cache = Path(sys.argv[2]) if sys.argv[2] != "-" else None
+started = time.perf_counter()
 result = consolidate(Path(sys.argv[1]), cache=cache)
+step = time.perf_counter() - started
 print("BENCH " + json.dumps({"accepted": result.ledger.actions_accepted,
-      "cached": sum(f.cached for f in result.files)}))
+      "cached": sum(f.cached for f in result.files), "step": step}))
 """
 
 
@@ -152,8 +157,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def step(run: Run) -> float | None:
+    """The time of ``consolidate()`` inside a read+validate process, else None."""
+    if "BENCH " not in run.stdout:
+        return None
+    return float(json.loads(run.stdout.split("BENCH ", 1)[1])["step"])
+
+
 def table(rows: dict[str, list[Run]]) -> str:
     wall = {name: statistics.median(r.wall for r in runs) for name, runs in rows.items()}
+    steps = {
+        name: statistics.median(s for r in runs if (s := step(r)) is not None)
+        for name, runs in rows.items()
+        if all(step(r) is not None for r in runs)
+    }
     names = list(rows)
     targets = {
         names[2]: (names[1], 0.25),
@@ -163,20 +180,27 @@ def table(rows: dict[str, list[Run]]) -> str:
         names[7]: (names[6], 1.3),
     }
     lines = [
-        "| stage | median wall s | runs (s) | peak RSS MB | target | ratio | PASS/FAIL |",
-        "|---|---:|---|---:|---|---:|---|",
+        "| stage | median wall s | runs (s) | peak RSS MB | target | ratio | PASS/FAIL "
+        "| median step s | step ratio | step PASS/FAIL |",
+        "|---|---:|---|---:|---|---:|---|---:|---:|---|",
     ]
     for name, measured in rows.items():
         each = " ".join(f"{r.wall:.2f}" for r in measured)
         rss = max(r.rss_mb for r in measured)
-        target = ratio = verdict = "—"
+        target = ratio = verdict = step_ratio = step_verdict = "—"
         if name in targets:
             base, limit = targets[name]
             value = wall[name] / wall[base]
             target, ratio = f"≤ {limit}× « {base} »", f"{value:.2f}×"
             verdict = "PASS" if value <= limit else "FAIL"
+            if name in steps and base in steps:
+                inner = steps[name] / steps[base]
+                step_ratio = f"{inner:.2f}×"
+                step_verdict = "PASS" if inner <= limit else "FAIL"
+        inside = f"{steps[name]:.2f}" if name in steps else "—"
         lines.append(
-            f"| {name} | {wall[name]:.2f} | {each} | {rss:.0f} | {target} | {ratio} | {verdict} |"
+            f"| {name} | {wall[name]:.2f} | {each} | {rss:.0f} | {target} | {ratio} | {verdict} "
+            f"| {inside} | {step_ratio} | {step_verdict} |"
         )
     return "\n".join(lines)
 
