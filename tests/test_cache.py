@@ -201,7 +201,8 @@ def test_a_tampered_entry_is_a_miss_and_is_replaced(
         # The valid files' entries: one sponsor changed (their checksum no longer matches);
         # the other programme's: replaced by bytes that have the right checksum but are not
         # a result.
-        for rowid, data in db.execute("SELECT rowid, data FROM results").fetchall():
+        rows = db.execute("SELECT rowid, data, sha256, settings, version, name FROM results")
+        for rowid, data, *key in rows.fetchall():
             status = pickle.loads(data)[1][0]  # the header's status
             if status == "valide":
                 changed = data.replace(b"CCAS", b"VILL")
@@ -210,11 +211,11 @@ def test_a_tampered_entry_is_a_miss_and_is_replaced(
             elif status == "autre programmation":
                 empty = b'{"format": 1}'
                 db.execute("UPDATE results SET data = ?, checksum = ? WHERE rowid = ?",
-                           (empty, cache_module._check(empty), rowid))
+                           (empty, cache_module._check(tuple(key), empty), rowid))
             elif status == "illisible":  # a pickle that would run a command
                 evil = pickle.dumps(Evil(messy_inbox.parent / "pwned"))
                 db.execute("UPDATE results SET data = ?, checksum = ? WHERE rowid = ?",
-                           (evil, cache_module._check(evil), rowid))
+                           (evil, cache_module._check(tuple(key), evil), rowid))
     result = consolidate(messy_inbox, settings, cache=folder)
     assert full(result) == full(consolidate(messy_inbox, settings))
     assert not (messy_inbox.parent / "pwned").exists()
@@ -222,6 +223,22 @@ def test_a_tampered_entry_is_a_miss_and_is_replaced(
                               "complement.xlsx": False, "export.xlsx": False,
                               "sous-dossier/ville.xlsx": True}
     assert all(cached(consolidate(messy_inbox, settings, cache=folder)).values())
+
+
+def test_an_entry_found_under_another_files_key_is_a_miss(
+    messy_inbox: Path, settings: Settings, folder: Path  # noqa: F811
+) -> None:
+    """What a damaged database could give: two files' entries swapped, each with its checksum."""
+    consolidate(messy_inbox, settings, cache=folder)
+    with sqlite3.connect(folder / DATABASE) as db:
+        rows = db.execute("SELECT rowid, data, checksum FROM results ORDER BY rowid").fetchall()
+        (first, data1, sum1), (second, data2, sum2) = rows[:2]
+        swap = "UPDATE results SET data = ?, checksum = ? WHERE rowid = ?"
+        db.execute(swap, (data2, sum2, first))
+        db.execute(swap, (data1, sum1, second))
+    result = consolidate(messy_inbox, settings, cache=folder)
+    assert full(result) == full(consolidate(messy_inbox, settings))
+    assert sum(f.cached for f in result.files) == len(rows) - 2
 
 
 KILLED = """
