@@ -3,6 +3,7 @@ or hangs costs one file, never the batch."""
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import time
@@ -128,3 +129,29 @@ def test_reading_in_this_process_leaves_no_cycles_behind(tmp_path, settings) -> 
         left = gc.collect()
     assert len(results) == 40
     assert left < 500, f"{left} objets en cycles laissés par la lecture"
+
+
+def test_what_a_paused_block_keeps_goes_to_the_oldest_generation() -> None:
+    assert gc.isenabled()
+    gc.collect()  # the young generations empty: only the block's objects will be there
+    with parallel.without_cycle_collector():
+        assert not gc.isenabled()
+        kept = [[i] for i in range(1000)]
+    assert gc.isenabled()
+    gc.disable()  # looking must not move them: a young collection would, at the next object
+    try:
+        oldest = {id(o) for o in gc.get_objects(generation=2)}
+    finally:
+        gc.enable()
+    assert all(id(x) in oldest for x in kept)
+
+
+def test_a_process_that_keeps_objects_frozen_keeps_them_frozen() -> None:
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with parallel.without_cycle_collector():
+            [[i] for i in range(10)]
+        assert gc.get_freeze_count() == frozen and gc.isenabled()
+    finally:
+        gc.unfreeze()
