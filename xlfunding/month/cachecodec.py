@@ -12,9 +12,9 @@ anything else (``NotCodable``): a result that holds another type is simply sent 
 is not cached.
 
 Why this and not the objects' own pickle (``benchmarks/bench_codec.py``, 200 returns of 100
-rows): an entry is made in 0.37 ms a return and read back in 0.39 ms, where pickling the
-objects takes 0.78 ms and 0.63 ms, and the packing the workers used before (rows as tuples)
-0.33 ms and 0.52 ms. The main process reads back what every worker makes: the quicker side
+rows): an entry is made in 0.35 ms a return and read back in 0.37 ms, where pickling the
+objects takes 0.71 ms and 0.59 ms, and the packing the workers used before (rows as tuples)
+0.31 ms and 0.49 ms. The main process reads back what every worker makes: the quicker side
 is the one that counts. JSON cannot carry a Decimal, and was slower still.
 
 The path is not stored: every place that named the file read names the file now found with
