@@ -4,6 +4,9 @@ first sheet "À corriger" listing every problem with a link to its cell."""
 from __future__ import annotations
 
 import csv
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -179,3 +182,41 @@ def test_libreoffice_opens_the_copy(broken: Broken, tmp_path: Path) -> None:
     assert rows[2][:3] == ["N°", "Gravité", "Cellule"]
     assert [(row[0], row[2], row[6]) for row in rows[3:]] == [
         (str(n), where, code) for n, (where, _, code) in enumerate(EXPECTED, start=1)]
+
+
+FAR = """
+import resource, sys
+from pathlib import Path
+resource.setrlimit(resource.RLIMIT_AS, (2 * 1024**3, resource.RLIM_INFINITY))
+from xlfunding.errors import UnreadableFile
+from xlfunding.validate import validate_file
+from xlfunding.write.corrections import write_corrections
+source = Path(sys.argv[1])
+try:
+    write_corrections(source, validate_file(source), source.with_name("copie.xlsx"))
+    print("COPIE")
+except UnreadableFile as exc:
+    print(exc)
+"""
+
+
+@pytest.mark.parametrize(("where", "answer"), [
+    ("XFD1048576", "COPIE"),  # the last cell Excel has: the copy is made, in bounded memory
+    ("YSO3749", "hors des limites d'Excel (YSO3749)"),  # beyond column XFD: refused
+])
+def test_a_far_cell_on_another_sheet_costs_nothing(tmp_path: Path, where: str, answer: str) -> None:
+    """The « Mode d'emploi » sheet is not read by the checks; its cell A4 moved far away made
+    the copy allocate a cell for every place of the rectangle (20 GB for YSO3749)."""
+    source = Path(__file__).parent.parent / "examples" / "retours" / "ccas-2025.xlsx"
+    path = tmp_path / "retour.xlsx"
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as new:
+        for info in old.infolist():
+            data = old.read(info)
+            if info.filename == "xl/worksheets/sheet2.xml":
+                assert b'<c r="A4"' in data
+                data = data.replace(b'<c r="A4"', f'<c r="{where}"'.encode())
+            new.writestr(info.filename, data)
+    done = subprocess.run([sys.executable, "-c", FAR, str(path)], capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert answer in done.stdout

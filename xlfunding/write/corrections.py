@@ -17,6 +17,7 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.hyperlink import Hyperlink
 
+from xlfunding import layout as L
 from xlfunding.errors import UnreadableFile
 from xlfunding.problems import Problem, Report, Severity, quote_sheet
 from xlfunding.write import formula_values, styles
@@ -61,6 +62,15 @@ def write_corrections(
             f"la copie à corriger ne peut pas être faite : le classeur est abîmé ("
             f"{type(exc).__name__}) ; envoyez au porteur la liste des problèmes",
         ) from exc
+    for sheet in book.worksheets:  # openpyxl keeps such a cell, and Excel would refuse the copy
+        if sheet.max_row > L.MAX_ROW or sheet.max_column > L.MAX_COLUMN:
+            far = max(sheet._cells.values(), key=lambda c: (c.column > L.MAX_COLUMN, c.row))
+            raise UnreadableFile(
+                source,
+                f"la copie à corriger ne peut pas être faite : la feuille « {sheet.title} » a "
+                f"une cellule hors des limites d'Excel ({far.coordinate}) ; envoyez au porteur "
+                "la liste des problèmes",
+            )
     for problem in mine:
         if problem.sheet in book.sheetnames and problem.cell:
             _mark(book[problem.sheet][problem.cell], problem)
