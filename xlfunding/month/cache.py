@@ -33,6 +33,7 @@ import json
 import pickle
 import sqlite3
 import threading
+import time
 import zlib
 from collections.abc import Iterator
 from importlib import metadata
@@ -118,7 +119,7 @@ class ResultCache:
             connection = sqlite3.connect(
                 path, timeout=BUSY_SECONDS, isolation_level=None, check_same_thread=False
             )
-            _prepare(connection)
+            _prepare_when_free(connection)
         except (OSError, sqlite3.Error, ForeignCache) as exc:
             if connection is not None:
                 connection.close()
@@ -296,6 +297,23 @@ def _check(key: tuple[str, str, str, str], data: bytes) -> int:
 
 class ForeignCache(Exception):
     """Not a cache written by xlfunding in this format."""
+
+
+def _prepare_when_free(connection: sqlite3.Connection) -> None:
+    """``_prepare``, again while another run holds the file (two runs that create the cache at
+    once: SQLite refuses the second one's switch to WAL at once, without waiting), for up to
+    ``BUSY_SECONDS``. Preparing again is harmless: every step is done only if not done."""
+    deadline = time.monotonic() + BUSY_SECONDS
+    while True:
+        try:
+            _prepare(connection)
+            return
+        except sqlite3.OperationalError as exc:
+            busy = getattr(exc, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY,
+                                                              sqlite3.SQLITE_LOCKED)
+            if not busy or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def _prepare(connection: sqlite3.Connection) -> None:
