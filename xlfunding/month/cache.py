@@ -13,14 +13,14 @@ keeps, in an SQLite database (the standard library's ``sqlite3``), each file's r
 
 The database is in WAL mode; results are written in transactions of ``COMMIT_EVERY`` files and
 at the end: a run killed at any point leaves the results already committed, and SQLite rolls
-back a transaction it interrupted; nothing is synced to the disk (``_prepare``): after a power
+back a transaction it interrupted; nothing is synced to the disk (``cachedb``): after a power
 cut the file may be damaged, and is then treated as below. Each entry carries a checksum of its
 text and of its key, and an entry that fails it, or does not decode, is a miss (read again, and
-replaced). Two runs may share a cache
-at once (each waits up to ``BUSY_SECONDS`` for the other's commit). A file that is not a cache
-of ours (corrupt, foreign, of a later format) is never trusted nor changed: the run goes on
-without a cache and says so (``cache-ignored``); so does a file SQLite finds damaged while it
-is read (the files not yet taken from it are read).
+replaced). Two runs may share a cache at once (each waits up to ``cachedb.BUSY_SECONDS`` for
+the other's commit). A file that is not a cache of ours (corrupt, foreign, of a later format)
+is never trusted nor changed: the run goes on without a cache and says so (``cache-ignored``);
+so does a file SQLite finds damaged while it is read (the files not yet taken from it are
+read).
 """
 
 from __future__ import annotations
@@ -33,13 +33,12 @@ import json
 import pickle
 import sqlite3
 import threading
-import time
 import zlib
 from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 
-from xlfunding.month import cachecodec
+from xlfunding.month import cachecodec, cachedb
 from xlfunding.month.inbox import CACHE_FOLDER, FileResult, Status, mtime_of, sha256_of
 from xlfunding.month.reading import PARALLEL_FROM, read_encoded
 from xlfunding.problems import Problem
@@ -48,11 +47,7 @@ from xlfunding.text import shown
 
 FOLDER = CACHE_FOLDER  # in the returns folder; never read as a return
 DATABASE = "resultats.sqlite"
-APPLICATION = "xlfunding-cache"
-SCHEMA = "1"
 COMMIT_EVERY = 32
-PAGE_SIZE = 65536  # SQLite's largest
-BUSY_SECONDS = 60.0
 READERS = ("python-calamine", "pandas", "pandera", "openpyxl", "defusedxml")
 
 
@@ -117,13 +112,14 @@ class ResultCache:
             Path(folder).mkdir(parents=True, exist_ok=True)
             # Used by one thread at a time: the last writes are handed over to one (closing).
             connection = sqlite3.connect(
-                path, timeout=BUSY_SECONDS, isolation_level=None, check_same_thread=False
+                path, timeout=cachedb.BUSY_SECONDS, isolation_level=None, check_same_thread=False
             )
-            _prepare_when_free(connection)
-        except (OSError, sqlite3.Error, ForeignCache) as exc:
+            cachedb.prepare(connection)
+        except (OSError, sqlite3.Error, cachedb.ForeignCache) as exc:
             if connection is not None:
                 connection.close()
-            why = exc.args[0] if isinstance(exc, ForeignCache) else f"{type(exc).__name__} : {exc}"
+            foreign = isinstance(exc, cachedb.ForeignCache)
+            why = exc.args[0] if foreign else f"{type(exc).__name__} : {exc}"
             return None, [Problem.make("cache-ignored", file=path, reason=why)]
         notices: list[Problem] = []
         return cls(connection, path, settings, notices), notices
@@ -293,70 +289,3 @@ def _check(key: tuple[str, str, str, str], data: bytes) -> int:
     against an adversary): an entry found under another file's key, as a damaged database
     could give, fails it."""
     return zlib.crc32(data, zlib.crc32("\0".join(key).encode()))
-
-
-class ForeignCache(Exception):
-    """Not a cache written by xlfunding in this format."""
-
-
-def _prepare_when_free(connection: sqlite3.Connection) -> None:
-    """``_prepare``, again while another run holds the file (two runs that create the cache at
-    once: SQLite refuses the second one's switch to WAL at once, without waiting), for up to
-    ``BUSY_SECONDS``. Preparing again is harmless: every step is done only if not done."""
-    deadline = time.monotonic() + BUSY_SECONDS
-    while True:
-        try:
-            _prepare(connection)
-            return
-        except sqlite3.OperationalError as exc:
-            busy = getattr(exc, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY,
-                                                              sqlite3.SQLITE_LOCKED)
-            if not busy or time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
-
-
-def _prepare(connection: sqlite3.Connection) -> None:
-    """Check that the database is ours (creating it when empty); raise ForeignCache if not."""
-    connection.execute(f"PRAGMA busy_timeout = {int(BUSY_SECONDS * 1000)}")
-    # No disk sync: what is written is safe when the run is killed (it is with the system),
-    # and a cache can be rebuilt. A power cut while it is written may damage the file: SQLite
-    # says so (the run goes on without it, ``cache-ignored``), or an entry fails its checksum
-    # (it is read again). Syncing made a first month 9 % slower (1 000 returns, 130 MB written:
-    # 5.13 s against 4.70 s, medians of 7 runs side by side).
-    connection.execute("PRAGMA synchronous = OFF")
-    tables = {r[0] for r in connection.execute("SELECT name FROM sqlite_master")}
-    if not tables:
-        # Entries are about 100 KB: large pages store them in a few pages, not in chains of
-        # thirty (measured: a third less time writing 1 000 of them).
-        connection.execute(f"PRAGMA page_size = {PAGE_SIZE}")
-        connection.execute("PRAGMA journal_mode = WAL")
-        connection.execute("BEGIN IMMEDIATE")
-        try:
-            connection.execute(
-                "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
-            )
-            connection.execute(
-                "CREATE TABLE IF NOT EXISTS results (sha256 TEXT NOT NULL, settings TEXT NOT "
-                "NULL, version TEXT NOT NULL, name TEXT NOT NULL, data BLOB NOT NULL, checksum "
-                "INTEGER NOT NULL, PRIMARY KEY (sha256, settings, version, name))"
-            )
-            connection.executemany(
-                "INSERT OR IGNORE INTO meta VALUES (?, ?)",
-                [("application", APPLICATION), ("schema", SCHEMA)],
-            )
-            connection.execute("COMMIT")
-        except BaseException:
-            connection.execute("ROLLBACK")
-            raise
-    try:
-        meta = dict(connection.execute("SELECT key, value FROM meta").fetchall())
-        connection.execute(
-            "SELECT sha256, settings, version, name, data, checksum FROM results LIMIT 0"
-        )
-    except sqlite3.Error as exc:
-        raise ForeignCache("ce fichier n'est pas un cache de xlfunding") from exc
-    if meta.get("application") != APPLICATION:
-        raise ForeignCache("ce fichier n'est pas un cache de xlfunding")
-    if meta.get("schema") != SCHEMA:
-        raise ForeignCache(f"cache au format « {meta.get('schema')} », inconnu de cette version")
