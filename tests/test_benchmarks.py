@@ -58,29 +58,27 @@ def test_generated_returns_add_up_and_are_unique() -> None:
         assert r.total == r.total.quantize(Decimal("0.01"))
 
 
-def test_the_drop_zone_benchmark_runs_and_loses_nothing() -> None:
+def quick(script: str, *args: str, timeout: int = 600) -> subprocess.CompletedProcess[str]:
+    """``benchmarks/<script> --quick``, which must succeed."""
     done = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "bench_serve.py"), "--quick"],
+        [sys.executable, str(ROOT / "benchmarks" / script), "--quick", *args],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=timeout,
         check=False,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done
+
+
+def test_the_drop_zone_benchmark_runs_and_loses_nothing() -> None:
+    done = quick("bench_serve.py", timeout=300)
     assert "| ccas-2025.xlsx |" in done.stdout and "| ville-2025.xlsx |" in done.stdout
     assert "uploads 4, errors 0, lost 0" in done.stdout
 
 
 def test_the_cache_benchmark_runs_and_takes_month_one_from_the_cache(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "bench_cache.py"), "--quick",
-         "--data", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    done = quick("bench_cache.py", "--data", str(tmp_path))
     rows = [line for line in done.stdout.splitlines() if line.startswith("| ")][1:]
     assert len(rows) == 8
     cells = [line.strip("| ").split(" | ") for line in rows]
@@ -93,15 +91,7 @@ def test_the_cache_benchmark_runs_and_takes_month_one_from_the_cache(tmp_path: P
 
 
 def test_the_codec_benchmark_runs_and_checks_its_round_trips(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "bench_codec.py"), "--quick",
-         "--data", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    done = quick("bench_codec.py", "--data", str(tmp_path))
     rows = [line for line in done.stdout.splitlines() if line.startswith("| ")][1:]
     assert [row.split(" | ")[0] for row in rows] == [
         "| encode (entry)", "| packing before (2b606a2)", "| pickle.dumps (objects)",

@@ -252,8 +252,10 @@ def read_through(
     alone, are sent to the readers first: this process fetches and decodes the cached ones
     while the readers start and read."""
     known = store.known()
-    hits = [path for path, p in waiting.items() if p.sha256 is not None and p.sha256 in known]
-    misses = [path for path, p in waiting.items() if p.sha256 is None or p.sha256 not in known]
+    hits: list[Path] = []
+    misses: list[Path] = []
+    for path, placeholder in waiting.items():
+        (hits if placeholder.sha256 in known else misses).append(path)
     again: list[Path] = []
     reading = read_encoded(misses, settings, overlap=len(hits) >= PARALLEL_FROM)
     for path in hits:
